@@ -1,0 +1,42 @@
+import { ConstructPackage, FreshetMonorepo, MlPlatformApp, ToolPackage, VERSIONS } from './projenrc';
+
+const root = new FreshetMonorepo();
+
+new ToolPackage(root, {
+  name: 'test-utils',
+  description: 'Shared test helpers: nag findings, cfn-lint, local AWS emulators and fault injection.',
+  deps: [
+    `aws-cdk-lib@${VERSIONS.cdk}`,
+    `constructs@${VERSIONS.constructs}`,
+    `cdk-nag@${VERSIONS.cdkNag}`,
+    'kinesalite@^3.3.3',
+    's3rver@^3.7.1',
+  ],
+});
+
+const core = new ConstructPackage(root, {
+  name: 'core',
+  description: 'Freshet core: the DatasetSchema, secure defaults, alarm and nag helpers shared by every Freshet construct.',
+});
+
+const streamingIngest = new ConstructPackage(root, {
+  name: 'streaming-ingest',
+  description: 'Freshet StreamingIngest: IoT (MQTT) and CSV uploads into Kinesis, delivered by Firehose to an S3 data lake.',
+  freshetDeps: [core],
+  lambdaDeps: ['@aws-sdk/client-kinesis', '@aws-sdk/client-s3'],
+  devDeps: ['aws-kinesis-agg@^4.2.8', 'csv-parse@^7.0.3', '@types/aws-lambda@^8.10.0'],
+});
+
+new MlPlatformApp(root, {
+  freshetDeps: [core, streamingIngest],
+});
+
+new ToolPackage(root, {
+  name: 'bench',
+  description: 'Benchmarks: each prints its figures beside a baseline measured in the same run.',
+  deps: [`${streamingIngest.package.packageName}@^0.0.0`, `${core.package.packageName}@^0.0.0`, 'aws-kinesis-agg@^4.2.8'],
+  devDeps: [`@freshet/test-utils@0.0.0`],
+  tasks: { bench: 'node lib/main.js' },
+});
+
+root.synth();

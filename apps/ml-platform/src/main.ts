@@ -1,0 +1,4 @@
+import { App } from 'aws-cdk-lib';
+
+const app = new App();
+app.synth();

@@ -1,0 +1,2 @@
+export * from './alarm-threshold';
+export * from './alarm-factory';

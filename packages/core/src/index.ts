@@ -1,0 +1,4 @@
+export * from './schema';
+export * from './secure-defaults';
+export * from './alarms';
+export * from './nag';

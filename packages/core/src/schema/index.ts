@@ -1,0 +1,3 @@
+export * from './column-type';
+export * from './dataset-schema-props';
+export * from './dataset-schema';

@@ -1,0 +1,38 @@
+/** Versions pinned once for every package, so the monorepo never mixes lines. */
+export const VERSIONS = {
+  cdk: '2.276.0',
+  cdkCli: '3.0.0',
+  constructs: '10.8.1',
+  /** jsii 6 compiles with TypeScript ~6.0; TypeScript 7 breaks jsii and ts-node. */
+  jsii: '~6.0.0',
+  typescript: '~6.0.3',
+  cdkNag: '^3.0.2',
+  esbuild: '^0.28.2',
+  nx: '24.0.6',
+  awsSdk: '^3.1143.0',
+  jest: '^30.5.2',
+  /** The build machines run Node 20; Lambda runtimes are pinned to Node 22 separately. */
+  minNode: '20.16.0',
+} as const;
+
+/**
+ * Tools projen adds unversioned; pinned here because workspace members resolve
+ * from the root node_modules, where projen's own resolution cannot see them.
+ */
+export const TEST_DEPS = [
+  'ts-jest@^29.4.15',
+  '@types/jest@^30.0.0',
+  'eslint-import-resolver-typescript@^4.4.5',
+  'eslint-plugin-import@^2.32.0',
+];
+export const JSII_DEPS = ['jsii-pacmak@^1.140.0', 'jsii-diff@^1.134.0'];
+
+/** The scope and the PyPI distribution prefix of every Freshet package. */
+export const NPM_SCOPE = '@freshet';
+export const PYPI_PREFIX = 'freshet';
+
+export const AUTHOR = {
+  author: 'Freshet',
+  authorAddress: 'freshet@users.noreply.github.com',
+  repositoryUrl: 'https://github.com/freshet/freshet.git',
+} as const;

@@ -1,0 +1,2 @@
+// Benchmarks are registered here as they are written.
+console.log('no benchmarks yet');

@@ -97,6 +97,7 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
 
     // README examples must compile: rosetta type-checks every TypeScript block.
     this.testTask.exec('jsii-rosetta extract --strict --compile .jsii');
+    this.gitignore.exclude('.jsii.tabl.json', '/test-reports/');
     this.npmignore?.exclude('/scripts/**/__pycache__/', '/scripts/**/tests/', '*.pyc');
   }
 }

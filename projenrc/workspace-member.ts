@@ -39,7 +39,7 @@ export function nxTargets(project: javascript.NodeProject, targets: Record<strin
  * banner on every call. The Lambda runtimes are pinned to Node 22 separately.
  */
 export function quietNodeEndOfLife(project: javascript.NodeProject): void {
-  project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '1');
-  project.tasks.addEnvironment('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '1');
+  project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+  project.tasks.addEnvironment('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '20');
   project.tasks.addEnvironment('NX_DAEMON', 'false');
 }

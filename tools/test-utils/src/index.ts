@@ -1,1 +1,2 @@
 export * from './nag';
+export * from './cfn-lint';

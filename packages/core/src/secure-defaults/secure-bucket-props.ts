@@ -30,6 +30,11 @@ export interface SecureBucketProps {
    */
   readonly lifecycleRules?: s3.LifecycleRule[];
   /**
+   * Replication rules, e.g. to a bucket in another region for disaster recovery.
+   * @default - no replication; versioning and RETAIN protect the data in place
+   */
+  readonly replicationRules?: s3.ReplicationRule[];
+  /**
    * Whether object events go to EventBridge.
    * @default false
    */

@@ -27,8 +27,22 @@ const streamingIngest = new ConstructPackage(root, {
   devDeps: ['aws-kinesis-agg@^4.2.8', 'csv-parse@^7.0.3', '@types/aws-lambda@^8.10.0'],
 });
 
+const glueEtl = new ConstructPackage(root, {
+  name: 'glue-etl',
+  description: 'Freshet GlueEtl: Glue tables from the dataset schema and an incremental PySpark job from raw lake data to curated Parquet.',
+  freshetDeps: [core],
+});
+
+const redshiftWarehouse = new ConstructPackage(root, {
+  name: 'redshift-warehouse',
+  description: 'Freshet RedshiftWarehouse: Redshift Serverless with the dataset table, COPY of curated data and UNLOAD of training snapshots.',
+  freshetDeps: [core],
+  lambdaDeps: ['@aws-sdk/client-redshift-data'],
+  devDeps: ['@types/aws-lambda@^8.10.0'],
+});
+
 new MlPlatformApp(root, {
-  freshetDeps: [core, streamingIngest],
+  freshetDeps: [core, streamingIngest, glueEtl, redshiftWarehouse],
 });
 
 new ToolPackage(root, {

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { NagAcknowledgements } from '../nag/nag-acknowledgement';
 import { AlarmOptions, AlarmThreshold } from './alarm-threshold';
 
 /** One alarm a construct defines, with its defaults. */
@@ -85,6 +86,15 @@ export class AlarmFactory extends Construct {
     if (this.topic) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
       alarm.addOkAction(new actions.SnsAction(this.topic));
+    } else {
+      NagAcknowledgements.add(alarm, [
+        {
+          id: 'NIST.800.53.R5-CloudWatchAlarmAction',
+          reason:
+            'Notification is opt-in: the team passes alarmTopicArn to route alarms to its on-call channel. ' +
+            'Compensating control: the alarm state shows on the construct dashboard and in CloudWatch, and alarms are on by default.',
+        },
+      ]);
     }
     this.alarms.push(alarm);
     return alarm;

@@ -1,1 +1,2 @@
 export * from './nag-acknowledgement';
+export * from './wildcard-permissions';

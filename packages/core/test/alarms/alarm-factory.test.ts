@@ -1,4 +1,4 @@
-import { testStack } from '@freshet/test-utils';
+import { nagFindings, testStack } from '@freshet/test-utils';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -89,5 +89,18 @@ describe('AlarmFactory', () => {
     // One alarm-status widget listing both, then one graph per alarm.
     expect(body.match(/\\"alarms\\"/g)?.length).toBe(3);
     expect(body.match(/\\"annotations\\":\{\\"alarms\\"/g)?.length).toBe(2);
+  });
+});
+
+describe('AlarmFactory compliance', () => {
+  test('an alarm without a topic is acknowledged for NIST alarm actions; with a topic it needs none', () => {
+    const stack = testStack();
+    new AlarmFactory(stack, 'Quiet').addAlarm('Errors', { metric, threshold: 1, description: 'd' });
+    new AlarmFactory(stack, 'Loud', { alarmTopicArn: topicArn }).addAlarm('Errors', { metric, threshold: 1, description: 'd' });
+    expect(nagFindings(stack)).toEqual([]);
+    const acknowledged = (id: string) =>
+      stack.node.findChild(id).node.findChild('Errors').node.metadata.some((m) => JSON.stringify(m.data ?? '').includes('CloudWatchAlarmAction'));
+    expect(acknowledged('Quiet')).toBe(true);
+    expect(acknowledged('Loud')).toBe(false);
   });
 });

@@ -1,0 +1,5 @@
+export * from './glue-etl-props';
+export * from './glue-job-script';
+export * from './data-quality-rules';
+export * from './lake-tables';
+export * from './glue-etl';

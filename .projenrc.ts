@@ -41,8 +41,24 @@ const redshiftWarehouse = new ConstructPackage(root, {
   devDeps: ['@types/aws-lambda@^8.10.0'],
 });
 
+const modelEndpoint = new ConstructPackage(root, {
+  name: 'model-endpoint',
+  description: 'Freshet ModelEndpoint: a SageMaker endpoint behind a validated API, with safe rollouts and A/B variants.',
+  freshetDeps: [core],
+  lambdaDeps: ['@aws-sdk/client-sagemaker-runtime'],
+  devDeps: ['@types/aws-lambda@^8.10.0', 'fast-check@^4.3.0'],
+});
+
+const retrainPipeline = new ConstructPackage(root, {
+  name: 'retrain-pipeline',
+  description: 'Freshet RetrainPipeline: the continuous-training workflow with AutoML, an accuracy gate and safe deployment.',
+  freshetDeps: [core, glueEtl, redshiftWarehouse],
+  lambdaDeps: ['@aws-sdk/client-sfn'],
+  devDeps: ['@types/aws-lambda@^8.10.0', 'aws-local-stepfunctions@^3.0.0'],
+});
+
 new MlPlatformApp(root, {
-  freshetDeps: [core, streamingIngest, glueEtl, redshiftWarehouse],
+  freshetDeps: [core, streamingIngest, glueEtl, redshiftWarehouse, modelEndpoint, retrainPipeline],
 });
 
 new ToolPackage(root, {

@@ -24,7 +24,7 @@ const streamingIngest = new ConstructPackage(root, {
   description: 'Freshet StreamingIngest: IoT (MQTT) and CSV uploads into Kinesis, delivered by Firehose to an S3 data lake.',
   freshetDeps: [core],
   lambdaDeps: ['@aws-sdk/client-kinesis', '@aws-sdk/client-s3'],
-  devDeps: ['aws-kinesis-agg@^4.2.8', 'csv-parse@^7.0.3', '@types/aws-lambda@^8.10.0'],
+  devDeps: ['aws-kinesis-agg@^4.2.8', '@smithy/node-http-handler@^4.14.2', '@types/aws-lambda@^8.10.0'],
 });
 
 const glueEtl = new ConstructPackage(root, {

@@ -1,2 +1,3 @@
 export * from './nag';
 export * from './cfn-lint';
+export * from './emulators';

@@ -1,0 +1,71 @@
+import { createHash } from 'crypto';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+/** One S3 object version, the unit of idempotency. */
+export interface SourceObject {
+  readonly bucket: string;
+  readonly key: string;
+  /** The version id, or the ETag in quotes when the bucket is not versioned. */
+  readonly version: string;
+}
+
+/**
+ * Progress of one object version, kept at
+ * `_freshet/ingest-state/<dataset>/<object id>.json` in the lake bucket.
+ *
+ * The checkpoint moves only after the rows up to `resumeAfterLine` are in the
+ * stream and the rejected rows up to it are in S3. A retried invocation skips
+ * those lines, so a crash re-sends at most the rows of the one batch between
+ * its PutRecords success and its checkpoint (at-least-once in that window, and
+ * exactly once otherwise); a completed object is never sent again.
+ */
+export interface IngestState {
+  readonly status: 'in-progress' | 'complete' | 'quarantined';
+  readonly source: SourceObject;
+  /** Lines up to and including this one are done. */
+  readonly resumeAfterLine: number;
+  readonly rowsIngested: number;
+  readonly rowsRejected: number;
+  /** Parts of rejected rows written so far; the next part gets this number plus one. */
+  readonly rejectedParts: number;
+  readonly updatedAt: string;
+  /** Why the file was quarantined, when it was. */
+  readonly reason?: string;
+}
+
+/** A short stable id of an object version, for state and rejected-row keys. */
+export function objectId(source: SourceObject): string {
+  return createHash('sha256').update(`${source.bucket}\n${source.key}\n${source.version}`).digest('hex').slice(0, 32);
+}
+
+/** Reads and writes {@link IngestState} markers. */
+export class IngestStateStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly lakeBucket: string,
+    private readonly dataset: string,
+  ) {}
+
+  public keyFor(source: SourceObject): string {
+    return `_freshet/ingest-state/${this.dataset}/${objectId(source)}.json`;
+  }
+
+  public async read(source: SourceObject): Promise<IngestState | undefined> {
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.lakeBucket, Key: this.keyFor(source) }));
+      return JSON.parse(await response.Body!.transformToString()) as IngestState;
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  public async write(state: Omit<IngestState, 'updatedAt'>): Promise<void> {
+    await this.s3.send(new PutObjectCommand({
+      Bucket: this.lakeBucket,
+      Key: this.keyFor(state.source),
+      Body: JSON.stringify({ ...state, updatedAt: new Date().toISOString() }),
+      ContentType: 'application/json',
+    }));
+  }
+}

@@ -1,0 +1,4 @@
+export * from './kinesis-emulator';
+export * from './kinesis-fault-proxy';
+export * from './s3-emulator';
+export * from './seeded-random';

@@ -54,7 +54,7 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
         `cdk-nag@${VERSIONS.cdkNag}`,
       ],
       lambdaOptions: {
-        runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+        runtime: awscdk.LambdaRuntime.NODEJS_24_X,
         awsSdkConnectionReuse: false,
         bundlingOptions: { sourcemap: true },
       },

@@ -24,10 +24,17 @@ export function cfnLintBinary(): string {
 }
 
 /**
+ * Rules skipped by default. W3005 flags a DependsOn that a GetAtt already
+ * implies; aws-cdk-lib adds one from each Lambda function to its role, which
+ * is redundant, not wrong.
+ */
+export const CFN_LINT_DEFAULT_IGNORES = ['W3005'];
+
+/**
  * Lints CloudFormation templates (objects or file paths) with cfn-lint and
  * returns every match of level Error or Warning. Informational matches are dropped.
  */
-export function cfnLint(templates: (object | string)[], ignoreRules: string[] = []): CfnLintMatch[] {
+export function cfnLint(templates: (object | string)[], ignoreRules: string[] = CFN_LINT_DEFAULT_IGNORES): CfnLintMatch[] {
   const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-lint-'));
   try {
     const files = templates.map((template, index) => {

@@ -1,6 +1,7 @@
 import { Aspects, IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { NagAcknowledgements } from './nag-acknowledgement';
 
 /** Options of {@link WildcardPermissions.acknowledge}. */
 export interface WildcardPermissionsOptions {
@@ -34,6 +35,24 @@ export class WildcardPermissions implements IAspect {
       throw new Error(`The wildcard acknowledgement on ${scope.node.path} allows no findings: list the patterns it covers.`);
     }
     Aspects.of(scope).add(new WildcardPermissions(options));
+  }
+
+  /**
+   * Acknowledges the generated default policy of a role the construct owns:
+   * its allowed wildcard findings, and NIST's inline-policy rule (the policy
+   * is attached to this one role and generated from the construct's grants).
+   * Call it after the grants, once the policy exists.
+   */
+  public static acknowledgeRolePolicy(role: iam.Role, options: WildcardPermissionsOptions): void {
+    const policy = role.node.tryFindChild('DefaultPolicy');
+    if (!policy) {
+      return;
+    }
+    WildcardPermissions.acknowledge(policy, options);
+    NagAcknowledgements.add(policy, [{
+      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+      reason: `The policy belongs to this role alone and is generated from the construct's grants. ${options.reason}`,
+    }]);
   }
 
   /** The wildcard findings of a resolved policy document, named as cdk-nag's IAM5 rule names them. */

@@ -64,8 +64,14 @@ new MlPlatformApp(root, {
 new ToolPackage(root, {
   name: 'bench',
   description: 'Benchmarks: each prints its figures beside a baseline measured in the same run.',
-  deps: [`${streamingIngest.package.packageName}@^0.0.0`, `${core.package.packageName}@^0.0.0`, 'aws-kinesis-agg@^4.2.8'],
-  devDeps: [`@freshet/test-utils@0.0.0`],
+  deps: [
+    `${streamingIngest.package.packageName}@^0.0.0`,
+    `${core.package.packageName}@^0.0.0`,
+    '@freshet/test-utils@0.0.0',
+    '@aws-sdk/client-kinesis@^3.1143.0',
+    '@aws-sdk/client-s3@^3.1143.0',
+    '@smithy/node-http-handler@^4.14.2',
+  ],
   tasks: { bench: 'node lib/main.js' },
 });
 

@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, DependencyType, javascript } from 'projen';
 import { AUTHOR, NPM_SCOPE, PYPI_PREFIX, JSII_DEPS, TEST_DEPS, VERSIONS } from './versions';
 import type { FreshetMonorepo } from './freshet-monorepo';
 import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife } from './workspace-member';
@@ -47,6 +47,8 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
         module: `${PYPI_PREFIX}.${moduleName}`,
       },
       peerDeps: freshetDeps,
+      // Peers are pinned for development explicitly (aws-cdk-lib at VERSIONS.cdk, not its peer minimum).
+      peerDependencyOptions: { pinnedDevDependency: false },
       devDeps: [
         ...(options.lambdaDeps ?? []).map((d) => `${d}@${VERSIONS.awsSdk}`),
         ...(options.devDeps ?? []),
@@ -81,6 +83,11 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     quietNodeEndOfLife(this);
     // After super(): projen adds these unversioned while constructing.
     this.addDevDeps(...TEST_DEPS, ...JSII_DEPS, `${NPM_SCOPE}/test-utils@0.0.0`);
+
+    // Develop against VERSIONS.cdk, accept anything from the tested minimum.
+    this.deps.removeDependency('aws-cdk-lib', DependencyType.PEER);
+    this.deps.addDependency(`aws-cdk-lib@^${VERSIONS.cdkPeerMinimum}`, DependencyType.PEER);
+    this.addDevDeps(`aws-cdk-lib@${VERSIONS.cdk}`, `constructs@${VERSIONS.constructs}`, ...(options.freshetDeps ?? []).map((dep) => `${dep.package.packageName}@0.0.0`));
 
     // Packaging for every language is slow and only the binding check needs it.
     this.packageTask.reset();

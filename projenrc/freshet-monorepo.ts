@@ -130,6 +130,8 @@ function nxConfig() {
       // Tests read ../shared/data, outside the workspace, and start local
       // emulators, so they always run.
       test: { dependsOn: ['build'], cache: false },
+      // Benchmarks measure; a cached figure would be a stale one.
+      bench: { dependsOn: ['build'], cache: false },
     },
   };
 }

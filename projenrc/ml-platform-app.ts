@@ -38,8 +38,8 @@ export class MlPlatformApp extends awscdk.AwsCdkTypeScriptApp {
       sampleCode: false,
       licensed: false,
       deps: [...options.freshetDeps.map((dep) => `${dep.package.packageName}@^0.0.0`), `cdk-nag@${VERSIONS.cdkNag}`],
-      tsconfig: extendsBase(['src/**/*.ts'], { rootDir: 'src', outDir: 'lib' }),
-      tsconfigDev: extendsBase(['src/**/*.ts', 'test/**/*.ts']),
+      tsconfig: extendsBase(['src/**/*.ts'], { rootDir: 'src', outDir: 'lib', typeRoots: ['../../node_modules/@types'] }),
+      tsconfigDev: extendsBase(['src/**/*.ts', 'test/**/*.ts'], { typeRoots: ['../../node_modules/@types'] }),
       jestOptions: {
         jestVersion: VERSIONS.jest,
         jestConfig: { testMatch: ['<rootDir>/test/**/*.test.ts'], testTimeout: 120_000, collectCoverage: false },
@@ -50,13 +50,26 @@ export class MlPlatformApp extends awscdk.AwsCdkTypeScriptApp {
     // After super(): projen adds these unversioned while constructing.
     this.addDevDeps(...TEST_DEPS, `${NPM_SCOPE}/test-utils@0.0.0`);
 
+    // The test tsconfig sits one folder deeper than the paths projen copies into it.
+    const testTsconfig = this.tryFindObjectFile('test/tsconfig.json');
+    testTsconfig?.addOverride('extends', ['../../../tsconfig.base.json', '../tsconfig.json']);
+    testTsconfig?.addOverride('compilerOptions.typeRoots', ['../../../node_modules/@types']);
+
+    // Synth runs compiled JavaScript (cdk.json's app is `node lib/main.js`).
+    this.compileTask.exec('tsc --build');
+
     nxTargets(this, {
       build: ['compile'],
       test: ['test'],
       synth: ['synth:silent'],
     });
-    // `cdk synth` without the CLI's own update checks, notices or telemetry.
-    this.tasks.tryFind('synth')?.reset('cdk synth --no-notices --no-version-reporting -q');
-    this.tasks.tryFind('synth:silent')?.reset('cdk synth --no-notices --no-version-reporting -q');
+    // The CDK CLI on npm (aws-cdk 3.0.0, or 2.1148.x) reads cloud assembly
+    // schema 43 at most, and aws-cdk-lib 2.276 writes 55, so synth runs the app
+    // directly: CDK_OUTDIR tells App.synth() where the assembly goes.
+    for (const name of ['synth', 'synth:silent']) {
+      const task = this.tasks.tryFind(name);
+      task?.reset('rm -rf cdk.out');
+      task?.exec('node lib/main.js', { env: { CDK_OUTDIR: 'cdk.out' } });
+    }
   }
 }

@@ -1,6 +1,11 @@
 /** Versions pinned once for every package, so the monorepo never mixes lines. */
 export const VERSIONS = {
   cdk: '2.276.0',
+  /**
+   * The lowest aws-cdk-lib the published packages accept. PyPI's newest
+   * aws-cdk-lib is 2.275.0, and the Python binding check runs on it.
+   */
+  cdkPeerMinimum: '2.275.0',
   cdkCli: '3.0.0',
   constructs: '10.8.1',
   /** jsii 6 compiles with TypeScript ~6.0; TypeScript 7 breaks jsii and ts-node. */
@@ -11,7 +16,7 @@ export const VERSIONS = {
   nx: '24.0.6',
   awsSdk: '^3.1143.0',
   jest: '^30.5.2',
-  /** The build machines run Node 20; Lambda runtimes are pinned to Node 22 separately. */
+  /** The build machines run Node 20; Lambda runtimes are pinned to Node 24 separately. */
   minNode: '20.16.0',
 } as const;
 

@@ -17,7 +17,8 @@ describe('StreamingIngest compliance', () => {
     const stack = testStack();
     new StreamingIngest(stack, 'Ingest', { schema: stocksSchema(), ...props });
     const template = Template.fromStack(stack);
-    expect(formatFindings(nagFindings(stack))).toBe('');
+    // Warnings too: an app with the packs applied fails synth on any unacknowledged finding.
+    expect(formatFindings(nagFindings(stack, ['Error', 'Warning']))).toBe('');
     expect(formatCfnLint(cfnLint([template.toJSON()]))).toBe('');
   });
 });

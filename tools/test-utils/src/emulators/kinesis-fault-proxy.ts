@@ -19,13 +19,20 @@ export interface KinesisFaultOptions {
   readonly outageAfterCalls?: number;
 }
 
-/** What the proxy did, for assertions. */
+/** What the proxy did, for assertions and benchmarks. */
 export interface KinesisFaultStats {
   putRecordsCalls: number;
   throttledCalls: number;
   failedEntries: number;
   forwardedEntries: number;
+  /** Data and partition-key bytes of the forwarded entries, as Kinesis meters them. */
+  forwardedBytes: number;
+  /** PUT payload units of the forwarded entries: each entry rounded up to 25 KB. */
+  forwardedPayloadUnits: number;
 }
+
+/** Kinesis bills PUT payload units of 25 KB per record, rounded up. */
+export const PUT_PAYLOAD_UNIT_BYTES = 25 * 1024;
 
 /** A running fault-injecting proxy in front of a Kinesis endpoint. */
 export interface KinesisFaultProxy {
@@ -47,7 +54,9 @@ interface PutRecordsResultEntry { SequenceNumber?: string; ShardId?: string; Err
  */
 export async function startKinesisFaultProxy(options: KinesisFaultOptions): Promise<KinesisFaultProxy> {
   const random = seededRandom(options.seed);
-  const stats: KinesisFaultStats = { putRecordsCalls: 0, throttledCalls: 0, failedEntries: 0, forwardedEntries: 0 };
+  const stats: KinesisFaultStats = {
+    putRecordsCalls: 0, throttledCalls: 0, failedEntries: 0, forwardedEntries: 0, forwardedBytes: 0, forwardedPayloadUnits: 0,
+  };
   const target = new URL(options.target);
 
   const forward = (req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
@@ -91,6 +100,11 @@ export async function startKinesisFaultProxy(options: KinesisFaultOptions): Prom
       delivered = (JSON.parse(upstream.body.toString('utf8')) as { Records: PutRecordsResultEntry[] }).Records;
     }
     stats.forwardedEntries += survivors.length;
+    for (const entry of survivors) {
+      const bytes = Buffer.from(entry.Data, 'base64').length + Buffer.byteLength(entry.PartitionKey, 'utf8');
+      stats.forwardedBytes += bytes;
+      stats.forwardedPayloadUnits += Math.ceil(bytes / PUT_PAYLOAD_UNIT_BYTES);
+    }
     let next = 0;
     let failedCount = 0;
     const records = failed.map((isFailed) => {

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise -- a PRNG is bit arithmetic by nature */
 /** A small deterministic PRNG (mulberry32), so fault injection is reproducible from a seed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;

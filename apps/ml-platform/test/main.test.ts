@@ -1,0 +1,101 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { CFN_LINT_DEFAULT_IGNORES, cfnLint, formatCfnLint, formatFindings, nagFindings } from '@freshet/test-utils';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildApp } from '../src/main';
+import { PipelineStack } from '../src/pipeline-stack';
+import { DEFAULT_CONFIG_FILE, loadPlatformConfig } from '../src/platform-config';
+
+function newApp(context: Record<string, string> = {}): App {
+  return new App({ outdir: mkdtempSync(path.join(tmpdir(), 'ml-platform-')), context });
+}
+
+function templatesOf(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return templatesOf(full);
+    return entry.name.endsWith('.template.json') ? [full] : [];
+  });
+}
+
+describe('the ml-platform app', () => {
+  const app = buildApp(newApp());
+  const assembly = app.synth();
+  const pipelineStack = app.node.findChild('FreshetPipeline') as PipelineStack;
+  const pipelineTemplate = Template.fromStack(pipelineStack);
+  const dataTemplate = Template.fromStack(pipelineStack.devStage.dataStack);
+
+  test('the Dev stage holds the stream, Firehose, the IoT rule and the ingest function', () => {
+    dataTemplate.resourceCountIs('AWS::Kinesis::Stream', 1);
+    dataTemplate.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
+    dataTemplate.hasResourceProperties('AWS::IoT::TopicRule', { TopicRulePayload: Match.objectLike({ Sql: "SELECT * FROM 'freshet/stocks/+'" }) });
+    dataTemplate.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SCHEMA: Match.stringLikeRegexp('"name":"stocks"') }) } });
+  });
+
+  test('a self-mutating pipeline whose source is the CodeConnections connection from the config file', () => {
+    const config = JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
+    const pipelines = pipelineTemplate.findResources('AWS::CodePipeline::Pipeline');
+    const stages = Object.values(pipelines)[0].Properties.Stages as { Name: string; Actions: any[] }[];
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev']);
+    expect(stages[0].Actions[0].ActionTypeId).toMatchObject({ Provider: 'CodeStarSourceConnection' });
+    expect(stages[0].Actions[0].Configuration).toMatchObject({
+      ConnectionArn: config.connectionArn,
+      FullRepositoryId: config.repository,
+      BranchName: config.branch,
+    });
+  });
+
+  test('the synth step installs, runs every test, then synthesizes the app', () => {
+    const projects = pipelineTemplate.findResources('AWS::CodeBuild::Project');
+    const buildSpecs = Object.values(projects).map((p) => JSON.stringify(p.Properties.Source.BuildSpec));
+    const synth = buildSpecs.find((spec) => spec.includes('npm run synth'));
+    expect(synth).toBeDefined();
+    expect(synth!.indexOf('npm ci')).toBeLessThan(synth!.indexOf('npm test'));
+    expect(synth!.indexOf('npm test')).toBeLessThan(synth!.indexOf('npm run synth'));
+    expect(synth).toContain('apps/ml-platform/cdk.out');
+  });
+
+  test('no unacknowledged AwsSolutions or NIST 800-53 R5 finding anywhere in the app', () => {
+    expect(formatFindings(nagFindings(pipelineStack, ['Error', 'Warning']))).toBe('');
+    expect(formatFindings(nagFindings(pipelineStack.devStage.dataStack, ['Error', 'Warning']))).toBe('');
+  });
+
+  test('cfn-lint passes on every synthesized template', () => {
+    const templates = templatesOf(assembly.directory);
+    expect(templates.length).toBe(2);
+    // E3703 rejects the Fn::Join role ARNs CDK Pipelines writes into CloudFormation actions; CloudFormation accepts them.
+    expect(formatCfnLint(cfnLint(templates, [...CFN_LINT_DEFAULT_IGNORES, 'E3703']))).toBe('');
+  });
+});
+
+describe('the nag packs guard synth', () => {
+  test('an unacknowledged finding fails synth', () => {
+    const app = buildApp(newApp());
+    new s3.Bucket(new Stack(app, 'Careless'), 'Plain');
+    expect(() => app.synth()).toThrow(/ERROR The S3 Bucket has server access logs disabled. \(AwsSolutions\)\s+Careless\/Plain\/Resource/);
+  });
+});
+
+describe('platform config', () => {
+  test('context overrides the config file', () => {
+    const app = newApp({ 'freshet:branch': 'release', 'freshet:repository': 'acme/ml' });
+    expect(loadPlatformConfig(app)).toMatchObject({ branch: 'release', repository: 'acme/ml' });
+  });
+
+  test('a bad or missing value says what to set', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-')), 'bad.json');
+    writeFileSync(file, JSON.stringify({
+      connectionArn: 'arn:aws:s3:::nope', repository: 'no-slash', branch: 'main', pipelineAccount: '123', pipelineRegion: 'us-east-1', devRegion: 'us-east-1',
+    }));
+    expect(() => loadPlatformConfig(newApp(), file)).toThrow([
+      'Invalid ml-platform config:',
+      `- 'devAccount' is missing: set it in ${file} or pass -c freshet:devAccount=...`,
+      "- 'connectionArn' must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>), got 'arn:aws:s3:::nope'.",
+      "- 'repository' must be 'owner/name', got 'no-slash'.",
+      "- 'pipelineAccount' must be a 12-digit AWS account id, got '123'.",
+    ].join('\n'));
+  });
+});

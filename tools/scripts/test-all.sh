@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test of the repository and ends with one summary line,
+# "N passed, N failed". It exits non-zero when any step fails.
+#  1. the Python venv (cfn-lint, pytest, job-script requirements);
+#  2. build and test every package and the app with Nx (jest, eslint, README examples);
+#  3. synthesize the app and cfn-lint every template in its cdk.out;
+#  4. pytest over the Python job scripts shipped in packages/*/scripts;
+#  5. the Python binding check.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
+
+passed=0
+failed=0
+failures=()
+step() {
+  local name=$1
+  shift
+  echo "━━ ${name}"
+  local started=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "━━ ${name}: passed ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("${name}")
+    echo "━━ ${name}: FAILED ($((SECONDS - started)) s)"
+  fi
+}
+
+lint_cdk_out() {
+  local templates
+  mapfile -t templates < <(find apps/ml-platform/cdk.out -name '*.template.json' | sort)
+  [ "${#templates[@]}" -gt 0 ] || { echo "no templates in apps/ml-platform/cdk.out"; return 1; }
+  # W3005: aws-cdk-lib's redundant DependsOn on Lambda roles. E3703: CDK Pipelines' Fn::Join role ARNs in CloudFormation actions.
+  .venv/bin/cfn-lint --ignore-checks W3005 E3703 -- "${templates[@]}"
+}
+
+job_script_tests() {
+  local suites
+  mapfile -t suites < <(find packages -path '*/node_modules' -prune -o -path '*/scripts/tests' -type d -print | sort)
+  if [ "${#suites[@]}" -eq 0 ]; then
+    echo "no Python job-script suites yet"
+    return 0
+  fi
+  .venv/bin/python -m pytest -q -p no:cacheprovider "${suites[@]}"
+}
+
+step "python venv" bash tools/scripts/python-venv.sh
+step "build" npx nx run-many --target=build --output-style=static
+# One test target at a time: the emulator suites and jsii-rosetta are heavy on two cores.
+step "typescript tests" npx nx run-many --target=test --output-style=static --parallel=1
+step "app synth" npx nx run @freshet/ml-platform:synth --output-style=static
+step "cfn-lint cdk.out" lint_cdk_out
+step "python job scripts" job_script_tests
+step "python binding" bash tools/scripts/python-binding-check.sh
+
+if [ "${failed}" -gt 0 ]; then
+  echo "failed: ${failures[*]}"
+fi
+echo "${passed} passed, ${failed} failed"
+[ "${failed}" -eq 0 ]

@@ -1,3 +1,5 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
 import { JsonFile, javascript, typescript } from 'projen';
 import { BASE_COMPILER_OPTIONS } from './typescript-options';
 import { VERSIONS } from './versions';
@@ -79,6 +81,8 @@ export class FreshetMonorepo extends typescript.TypeScriptProject {
     if (memberChanged && !this.package.file.changed) {
       this.tasks.runTask(this.package.installTask.name);
     }
+    // The registry mirror lacks some platforms' native packages; keep the lockfile valid for `npm ci`.
+    execFileSync(process.execPath, [path.join(this.outdir, 'tools', 'scripts', 'lock-platform-packages.js')], { stdio: 'inherit' });
   }
 }
 

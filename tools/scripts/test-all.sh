@@ -3,7 +3,8 @@
 # "N passed, N failed". It exits non-zero when any step fails.
 #  1. the Python venv (cfn-lint, pytest, job-script requirements);
 #  2. build and test every package and the app with Nx (jest, eslint, README examples);
-#  3. synthesize the app and cfn-lint every template in its cdk.out;
+#  3. synthesize the app, cfn-lint every template in its cdk.out, and check
+#     that a handler change reaches cdk.out through the Nx cache;
 #  4. pytest over the Python job scripts shipped in packages/*/scripts;
 #  5. the Python binding check.
 set -uo pipefail
@@ -48,10 +49,11 @@ job_script_tests() {
 
 step "python venv" bash tools/scripts/python-venv.sh
 step "build" npx nx run-many --target=build --output-style=static
-# One test target at a time: the emulator suites and jsii-rosetta are heavy on two cores.
-step "typescript tests" npx nx run-many --target=test --output-style=static --parallel=1
+# Two test targets at a time, one per core.
+step "typescript tests" npx nx run-many --target=test --output-style=static --parallel=2
 step "app synth" npx nx run @freshet/ml-platform:synth --output-style=static
 step "cfn-lint cdk.out" lint_cdk_out
+step "nx cache freshness" bash tools/scripts/nx-cache-check.sh
 step "python job scripts" job_script_tests
 step "python binding" bash tools/scripts/python-binding-check.sh
 

@@ -3,8 +3,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { NagAcknowledgements } from '../nag/nag-acknowledgement';
 import { AlarmOptions, AlarmThreshold } from './alarm-threshold';
+import { NagAcknowledgements } from '../nag/nag-acknowledgement';
 
 /** One alarm a construct defines, with its defaults. */
 export interface AlarmDefinition {

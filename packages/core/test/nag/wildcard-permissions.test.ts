@@ -1,6 +1,6 @@
+import { nagFindings, testStack } from '@freshet/test-utils';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { nagFindings, testStack } from '@freshet/test-utils';
 import { WildcardPermissions } from '../../src';
 
 const reason = 'Objects under one prefix of one bucket only; the bucket policy denies plain HTTP.';

@@ -38,13 +38,18 @@ lint_cdk_out() {
 }
 
 job_script_tests() {
-  local suites
-  mapfile -t suites < <(find packages -path '*/node_modules' -prune -o -path '*/scripts/tests' -type d -print | sort)
-  if [ "${#suites[@]}" -eq 0 ]; then
+  local dirs dir status=0
+  mapfile -t dirs < <(find packages -path '*/node_modules' -prune -o -path '*/scripts/tests' -type d -print | sort)
+  if [ "${#dirs[@]}" -eq 0 ]; then
     echo "no Python job-script suites yet"
     return 0
   fi
-  .venv/bin/python -m pytest -q -p no:cacheprovider "${suites[@]}"
+  # One run per package: each scripts/ folder has its own conftest.py and pytest.ini.
+  for dir in "${dirs[@]}"; do
+    echo "pytest ${dir%/tests}"
+    (cd "${dir%/tests}" && ../../../.venv/bin/python -m pytest -q -p no:cacheprovider) || status=1
+  done
+  return "${status}"
 }
 
 step "python venv" bash tools/scripts/python-venv.sh

@@ -26,7 +26,7 @@ export class GlueJobScript {
   /** The entry point of the packaged script, relative to `scripts/`. */
   private static readonly PACKAGED_ENTRY_POINT = 'glue_job.py';
   /** The packaged modules the entry point imports, shipped as `--extra-py-files`. */
-  private static readonly PACKAGED_MODULES = 'freshet_etl';
+  private static readonly PACKAGED_MODULES = 'python';
 
   private constructor(
     /** The entry point. */

@@ -1,0 +1,131 @@
+"""RetrainPipeline evaluate job (SageMaker Processing entry point).
+
+Scores the model's predictions for the test channel (a Batch Transform output) and
+writes ``evaluation.json``, the small flat document the Step Functions quality gate
+reads (shape in README.md). Exit code 0 on success, 1 with the reason on stderr and in
+/opt/ml/output/message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from freshet_ml.errors import DEFAULT_MESSAGE_FILE, JobFailure, report_failure
+from freshet_ml.evaluation_inputs import forecast_inputs, tabular_inputs
+from freshet_ml.metrics import binary_metrics, forecasting_metrics, multiclass_metrics, regression_metrics
+from freshet_ml.schema import load_schema
+
+FORMAT_VERSION = 1
+ALGORITHMS = ("xgboost", "autogluon", "deepar")
+TASK_TYPES = ("regression", "binary_classification", "multiclass_classification", "forecasting")
+#: task type -> (primary metric, higher is better)
+PRIMARY = {
+    "regression": ("rmse", False),
+    "binary_classification": ("auc", True),
+    "multiclass_classification": ("f1", True),
+    "forecasting": ("wql", False),
+}
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Freshet RetrainPipeline evaluate job")
+    parser.add_argument("--schema", required=True, help="DatasetSchema.toSpec() JSON, or a path to it")
+    parser.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    parser.add_argument("--task-type", required=True, choices=TASK_TYPES)
+    parser.add_argument("--test-dir", default="/opt/ml/processing/input/test")
+    parser.add_argument("--predictions-dir", default="/opt/ml/processing/input/predictions")
+    parser.add_argument("--output-dir", default="/opt/ml/processing/output/evaluation")
+    parser.add_argument("--quantiles", default="0.1,0.5,0.9", help="forecasting: quantiles of the wQL")
+    parser.add_argument("--threshold", type=float, default=0.5, help="binary: class-1 score at or above which the class is 1")
+    parser.add_argument("--failure-file", default=DEFAULT_MESSAGE_FILE)
+    return parser.parse_args(argv)
+
+
+def parse_quantiles(text: str) -> List[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise JobFailure(f"--quantiles {text!r} must be comma-separated numbers such as 0.1,0.5,0.9.") from error
+    if not values or any(not 0.0 < value < 1.0 for value in values):
+        raise JobFailure(f"--quantiles {text!r} must hold quantiles strictly between 0 and 1.")
+    return values
+
+
+def tabular_metrics(args: argparse.Namespace, target: str) -> Dict[str, Any]:
+    actuals, predictions = tabular_inputs(Path(args.test_dir), Path(args.predictions_dir), args.algorithm, target)
+    width = predictions.shape[1]
+    if args.task_type == "regression":
+        if width != 1:
+            raise JobFailure(f"regression predictions need one value per line, found {width}.")
+        return {"rowCount": int(actuals.size), **regression_metrics(actuals, predictions[:, 0])}
+    labels = actuals.astype(int)
+    if args.task_type == "binary_classification":
+        if width not in (1, 2):
+            raise JobFailure(f"binary predictions need the class-1 score (or both class probabilities) per line, found {width} values.")
+        return {"rowCount": int(labels.size), **binary_metrics(labels, predictions[:, -1], args.threshold)}
+    if width == 1:  # predicted class indexes only: no AUC
+        predicted = predictions[:, 0].astype(int)
+        return {"rowCount": int(labels.size), **multiclass_metrics(labels, None, predicted, int(max(labels.max(), predicted.max())) + 1)}
+    return {"rowCount": int(labels.size), **multiclass_metrics(labels, predictions, predictions.argmax(axis=1), width)}
+
+
+def forecast_metrics(args: argparse.Namespace) -> Dict[str, Any]:
+    quantiles = parse_quantiles(args.quantiles)
+    forecasts = forecast_inputs(Path(args.test_dir), Path(args.predictions_dir), quantiles)
+    actuals = np.concatenate(forecasts.actuals)
+    present = ~np.isnan(actuals)
+    if not present.any():
+        raise JobFailure("every actual in the forecast windows is missing (NaN): nothing to score.")
+    by_quantile = {q: np.concatenate([f[q] for f in forecasts.quantiles])[present] for q in quantiles}
+    point = np.concatenate(forecasts.point)[present]
+    metrics = forecasting_metrics(actuals[present], by_quantile, point, quantiles)
+    return {"rowCount": int(present.sum()), "seriesCount": len(forecasts.actuals), "excludedMissingActuals": int((~present).sum()), **metrics}
+
+
+def evaluation(args: argparse.Namespace) -> Dict[str, Any]:
+    schema = load_schema(args.schema)
+    if (args.algorithm == "deepar") != (args.task_type == "forecasting"):
+        raise JobFailure(f"--algorithm {args.algorithm} does not do --task-type {args.task_type}: use deepar for forecasting.")
+    metrics = forecast_metrics(args) if args.task_type == "forecasting" else tabular_metrics(args, schema.target_column)
+    name, higher_is_better = PRIMARY[args.task_type]
+    value = metrics.get(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise JobFailure(f"the primary metric {name} is undefined on this test channel (e.g. only one class present): the gate cannot compare it.")
+    document = {
+        "formatVersion": FORMAT_VERSION,
+        "dataset": schema.name,
+        "taskType": args.task_type,
+        "algorithm": args.algorithm,
+        "primaryMetricName": name,
+        "primaryMetricValue": value,
+        "higherIsBetter": higher_is_better,
+        **metrics,
+    }
+    return {key: (None if isinstance(v, float) and math.isnan(v) else v) for key, v in document.items()}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        document = evaluation(args)
+    except JobFailure as failure:
+        return report_failure(str(failure), args.failure_file)
+    except Exception as error:  # unexpected: still leave the reason where SageMaker shows it, then the traceback
+        report_failure(f"evaluate crashed: {type(error).__name__}: {error}", args.failure_file)
+        raise
+    output = Path(args.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "evaluation.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(document))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

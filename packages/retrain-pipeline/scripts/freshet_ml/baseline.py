@@ -1,0 +1,93 @@
+"""The drift baseline: per-feature statistics of the training split, as JSON (``baseline.json``).
+
+The drift job compares captured endpoint requests with it by the Population Stability
+Index, so it records, for raw (un-encoded) request features:
+
+* numeric (int, bigint, double): ``binEdges`` = the distinct values of
+  ``np.quantile(values, linspace(0, 1, bins + 1))`` (linear interpolation), and
+  ``binShares`` = the training share in each bin, bin ``i`` being
+  ``edges[i] <= x < edges[i+1]`` and the last bin closed (as ``np.histogram``). For
+  PSI the drift job treats the first bin as open below and the last as open above. A
+  constant column has edges ``[v, v]`` and one share ``1.0``. Also ``mean``, ``std``
+  (population, ddof 0), ``min``, ``max``.
+* categorical (string, boolean as ``"true"``/``"false"``): ``categories`` = share of each
+  value seen in training; a value absent from it is new to the model.
+* both: ``count`` (non-null values), ``nullShare`` (nulls / training rows).
+
+Shares are over non-null values. The target, event time, id and timestamp columns are
+not request features and are left out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+import pandas as pd
+
+from .schema import CATEGORICAL_TYPES, NUMERIC_TYPES, Column
+
+FORMAT_VERSION = 1
+
+
+def numeric_statistics(values: pd.Series, bins: int) -> Dict[str, Any]:
+    """Statistics of one numeric feature (nulls counted, then left out of the shares)."""
+    total = len(values)
+    present = values.dropna().astype("float64").to_numpy()
+    stats: Dict[str, Any] = {"kind": "numeric", "count": int(present.size), "nullShare": _share(total - present.size, total)}
+    if present.size == 0:
+        stats.update({"mean": None, "std": None, "min": None, "max": None, "binEdges": [], "binShares": []})
+        return stats
+    edges = np.unique(np.quantile(present, np.linspace(0.0, 1.0, bins + 1)))
+    if edges.size == 1:
+        edges_list: List[float] = [float(edges[0]), float(edges[0])]
+        shares: List[float] = [1.0]
+    else:
+        counts, _ = np.histogram(present, bins=edges)
+        edges_list = [float(edge) for edge in edges]
+        shares = [float(count) / present.size for count in counts]
+    stats.update(
+        {
+            "mean": float(present.mean()),
+            "std": float(present.std()),
+            "min": float(present.min()),
+            "max": float(present.max()),
+            "binEdges": edges_list,
+            "binShares": shares,
+        }
+    )
+    return stats
+
+
+def categorical_statistics(values: pd.Series) -> Dict[str, Any]:
+    """Share of each category among non-null training values (keys sorted)."""
+    total = len(values)
+    present = values.dropna()
+    present = present.map({True: "true", False: "false"}) if str(values.dtype) == "boolean" else present.astype(str)
+    counts = present.value_counts()
+    categories = {str(key): float(counts[key]) / len(present) for key in sorted(counts.index)}
+    return {"kind": "categorical", "count": int(len(present)), "nullShare": _share(total - len(present), total), "categories": categories}
+
+
+def compute_baseline(train: pd.DataFrame, columns: List[Column], dataset: str, bins: int) -> Dict[str, Any]:
+    """The baseline document for the given feature columns of the training rows."""
+    features: Dict[str, Any] = {}
+    for column in columns:
+        if column.type in NUMERIC_TYPES:
+            features[column.name] = {"type": column.type, **numeric_statistics(train[column.name], bins)}
+        elif column.type in CATEGORICAL_TYPES:
+            features[column.name] = {"type": column.type, **categorical_statistics(train[column.name])}
+    return {"formatVersion": FORMAT_VERSION, "dataset": dataset, "rowCount": int(len(train)), "bins": bins, "features": features}
+
+
+def write_baseline(baseline: Dict[str, Any], directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "baseline.json"
+    path.write_text(json.dumps(baseline, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _share(part: int, total: int) -> float:
+    return float(part) / total if total else 0.0

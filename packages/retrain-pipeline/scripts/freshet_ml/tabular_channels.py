@@ -1,0 +1,50 @@
+"""Writers of the tabular channels: XGBoost (label first, no header) and AutoGluon (header, label by name).
+
+One file per channel, ``<channel>/<channel>.csv``. The test rows are also written
+without the label as ``transform-input/test.csv``: a Batch Transform of that folder
+needs no input filter and writes ``test.csv.out``, which evaluate pairs with
+``test/test.csv`` by name and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import pandas as pd
+
+
+TRANSFORM_INPUT = "transform-input"
+
+
+def write_xgboost(directory: Path, channel: str, label: pd.Series, features: pd.DataFrame) -> Path:
+    """Headerless all-numeric CSV, label in column 1; a missing value is an empty field."""
+    folder = directory / channel
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{channel}.csv"
+    table = pd.concat([label.rename("__label__").reset_index(drop=True), features.reset_index(drop=True)], axis=1)
+    table.to_csv(path, header=False, index=False, na_rep="", lineterminator="\n")
+    if channel == "test":
+        unlabeled = directory / TRANSFORM_INPUT
+        unlabeled.mkdir(parents=True, exist_ok=True)
+        features.to_csv(unlabeled / "test.csv", header=False, index=False, na_rep="", lineterminator="\n")
+    return path
+
+
+def write_autogluon(directory: Path, channel: str, frame: pd.DataFrame, columns: List[str], label_column: str) -> Path:
+    """CSV with a header; values as typed (timestamps ISO 8601 UTC, booleans true/false)."""
+    folder = directory / channel
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{channel}.csv"
+    table = frame[columns].copy()
+    for name in columns:
+        if isinstance(table[name].dtype, pd.DatetimeTZDtype):
+            table[name] = table[name].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif str(table[name].dtype) == "boolean":
+            table[name] = table[name].map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
+    table.to_csv(path, header=True, index=False, na_rep="", lineterminator="\n")
+    if channel == "test":
+        unlabeled = directory / TRANSFORM_INPUT
+        unlabeled.mkdir(parents=True, exist_ok=True)
+        table.drop(columns=[label_column]).to_csv(unlabeled / "test.csv", header=True, index=False, na_rep="", lineterminator="\n")
+    return path

@@ -71,6 +71,12 @@ new ToolPackage(root, {
     '@aws-sdk/client-kinesis@^3.1143.0',
     '@aws-sdk/client-s3@^3.1143.0',
     '@smithy/node-http-handler@^4.14.2',
+    // The proxy benchmark bundles both handlers, and its baseline imports the SDK clients the obvious way.
+    '@aws-sdk/client-sagemaker-runtime@^3.1143.0',
+    '@aws-sdk/client-lambda@^3.1143.0',
+    '@aws-sdk/client-redshift-data@^3.1143.0',
+    '@aws-sdk/client-sfn@^3.1143.0',
+    'esbuild@^0.28.2',
   ],
   tasks: { bench: 'node lib/main.js' },
 });

@@ -1,1 +1,7 @@
-export {};
+export * from './algorithm-images';
+export * from './model-source';
+export * from './endpoint-compute';
+export * from './model-endpoint-props';
+export * from './model-endpoint';
+export * from './predict-api';
+export * from './handlers/predict-proxy-function';

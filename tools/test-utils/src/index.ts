@@ -1,3 +1,4 @@
 export * from './nag';
 export * from './cfn-lint';
 export * from './emulators';
+export * from './emulators/sagemaker-runtime-emulator';

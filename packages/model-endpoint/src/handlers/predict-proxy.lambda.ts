@@ -1,0 +1,144 @@
+/**
+ * The prediction proxy behind POST /predict: validates the request again,
+ * converts JSON records to the model's content type, invokes the SageMaker
+ * endpoint by its stable name, and answers JSON predictions with the model
+ * version.
+ *
+ * Environment:
+ * - ENDPOINT_NAME: the endpoint to invoke.
+ * - PAYLOAD_FORMAT: xgboost-csv | autogluon-csv | deepar-json.
+ * - SCHEMA: the DatasetSchemaSpec as JSON (tabular formats).
+ * - MODEL_VERSION: what the construct deployed first (model package ARN, artifact or preset).
+ * - MAX_INSTANCES, MAX_BODY_BYTES, MAX_STRING_LENGTH, RETRY_AFTER_SECONDS, MAX_ATTEMPTS: limits.
+ * - AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: the SDK's own override, for local tests.
+ */
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { mapEndpointError } from './predict-proxy/endpoint-errors';
+import { ModelResponseError, parseAutoGluonCsv, parseDeepArJson, parseXgboostCsv, toCsv, WireFormat } from './predict-proxy/payload-codec';
+import { FeatureColumn, InvalidRequest, parseJsonBody, RequestLimits, validateDeepAr, validateRecords } from './predict-proxy/request-validation';
+
+interface ProxyConfig {
+  readonly endpointName: string;
+  readonly format: WireFormat;
+  readonly features: FeatureColumn[];
+  readonly target: string;
+  readonly modelVersion: string;
+  readonly limits: RequestLimits;
+  readonly retryAfterSeconds: number;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, got '${raw}'.`);
+  return value;
+}
+
+/** Read once per container; a misconfiguration fails the init, not each request. */
+function loadConfig(): ProxyConfig {
+  const format = (process.env.PAYLOAD_FORMAT ?? 'xgboost-csv') as WireFormat;
+  if (!['xgboost-csv', 'autogluon-csv', 'deepar-json'].includes(format)) {
+    throw new Error(`PAYLOAD_FORMAT must be xgboost-csv, autogluon-csv or deepar-json, got '${format}'.`);
+  }
+  const endpointName = process.env.ENDPOINT_NAME;
+  if (!endpointName) throw new Error('ENDPOINT_NAME is not set.');
+  let features: FeatureColumn[] = [];
+  let target = '';
+  if (format !== 'deepar-json') {
+    const schema = JSON.parse(process.env.SCHEMA ?? 'null') as { columns: FeatureColumn[]; targetColumn: string } | null;
+    if (!schema || !Array.isArray(schema.columns)) throw new Error('SCHEMA must hold the dataset schema spec as JSON.');
+    target = schema.targetColumn;
+    features = schema.columns.filter((c) => c.name !== target);
+  }
+  return {
+    endpointName,
+    format,
+    features,
+    target,
+    modelVersion: process.env.MODEL_VERSION ?? 'unknown',
+    limits: {
+      maxInstances: positiveInt('MAX_INSTANCES', 1000),
+      // SageMaker real-time payloads stop at 6 MB; API Gateway's at 10 MB.
+      maxBodyBytes: positiveInt('MAX_BODY_BYTES', 5 * 1024 * 1024),
+      maxStringLength: positiveInt('MAX_STRING_LENGTH', 65535),
+    },
+    retryAfterSeconds: positiveInt('RETRY_AFTER_SECONDS', 5),
+  };
+}
+
+const config = loadConfig();
+const featureOrder = config.features.map((f) => f.name);
+// One client per container: connections and credentials are reused across requests.
+// One retry at most: API Gateway gives up after 29 s, and the caller gets Retry-After.
+const client = new SageMakerRuntimeClient({ maxAttempts: positiveInt('MAX_ATTEMPTS', 2) });
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+
+function reply(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function rejected(result: InvalidRequest): APIGatewayProxyResult {
+  return reply(result.status, { message: 'The request is not valid.', errors: result.problems });
+}
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const parsed = parseJsonBody(event?.body, event?.isBase64Encoded, config.limits);
+  if (!parsed.ok) return rejected(parsed);
+
+  let payload: string | Buffer;
+  let count: number;
+  let single = false;
+  if (config.format === 'deepar-json') {
+    const valid = validateDeepAr(parsed.value, parsed.raw, config.limits);
+    if (!valid.ok) return rejected(valid);
+    if (!('passthrough' in valid)) throw new Error('unreachable');
+    payload = valid.passthrough;
+    count = valid.instanceCount;
+  } else {
+    const valid = validateRecords(parsed.value, config.features, config.target, config.limits);
+    if (!valid.ok) return rejected(valid);
+    if (!('records' in valid)) throw new Error('unreachable');
+    payload = toCsv(valid.records, featureOrder, config.format === 'autogluon-csv');
+    count = valid.records.length;
+    single = valid.single;
+  }
+
+  const contentType = config.format === 'deepar-json' ? 'application/json' : 'text/csv';
+  let variant: string | undefined;
+  let responseText: string;
+  try {
+    const response = await client.send(new InvokeEndpointCommand({
+      EndpointName: config.endpointName,
+      ContentType: contentType,
+      Accept: contentType,
+      Body: typeof payload === 'string' ? Buffer.from(payload, 'utf-8') : payload,
+    }));
+    variant = response.InvokedProductionVariant;
+    responseText = Buffer.from(response.Body ?? new Uint8Array()).toString('utf-8');
+  } catch (error) {
+    const failure = mapEndpointError(error, config.retryAfterSeconds);
+    console.error(JSON.stringify({ level: 'error', message: 'InvokeEndpoint failed', errorName: failure.errorName, code: (error as { code?: string }).code, detail: String((error as Error).message).slice(0, 200), status: failure.status }));
+    const headers: Record<string, string> = failure.retryAfterSeconds ? { 'Retry-After': String(failure.retryAfterSeconds) } : {};
+    return reply(failure.status, { message: failure.message, error: failure.errorName }, headers);
+  }
+
+  let predictions: unknown[];
+  try {
+    predictions = config.format === 'xgboost-csv'
+      ? parseXgboostCsv(responseText, count)
+      : config.format === 'autogluon-csv'
+        ? parseAutoGluonCsv(responseText, count)
+        : parseDeepArJson(responseText, count);
+  } catch (error) {
+    if (!(error instanceof ModelResponseError)) throw error;
+    console.error(JSON.stringify({ level: 'error', message: 'Unreadable model response', reason: error.message }));
+    return reply(502, { message: `The model's answer could not be read: ${error.message}.`, error: 'ModelResponseError' });
+  }
+
+  const body = single
+    ? { prediction: predictions[0], modelVersion: config.modelVersion, variant }
+    : { predictions, modelVersion: config.modelVersion, variant };
+  return reply(200, body, variant ? { 'X-Model-Variant': variant } : {});
+}

@@ -1,0 +1,54 @@
+/**
+ * Maps SageMaker Runtime InvokeEndpoint errors to the proxy's answer: 503 with
+ * Retry-After when a retry will likely succeed (throttled, not ready, updating,
+ * unavailable), 502 when the model or the service failed.
+ */
+
+/** How the proxy answers an endpoint failure. */
+export interface EndpointFailure {
+  readonly status: 502 | 503;
+  readonly retryAfterSeconds?: number;
+  readonly message: string;
+  readonly errorName: string;
+}
+
+/** Errors a client should retry after a pause. */
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ModelNotReadyException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalDependencyException',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+
+/** Network failures before an answer: the endpoint is unreachable for now. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/**
+ * ValidationError also says the endpoint is missing or not in service: during
+ * the first creation, a replacement, or an update that failed over.
+ */
+const ENDPOINT_NOT_SERVING = /endpoint .* (not found|is not in service|is being (updated|created)|is (updating|creating))/i;
+
+export function mapEndpointError(error: unknown, retryAfterSeconds: number): EndpointFailure {
+  const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; OriginalStatusCode?: number };
+  const name = String(e?.name ?? 'Error');
+  const message = String(e?.message ?? '');
+  const httpStatus = e?.$metadata?.httpStatusCode;
+  // The SDK's retry layer may wrap a socket error in a plain Error, keeping the code only in the message.
+  const networkCode = e?.code ?? /\b(E[A-Z_]+)\b/.exec(message)?.[1] ?? '';
+  if (name === 'ModelError') {
+    return { status: 502, errorName: name, message: `The model failed on this request (status ${e.OriginalStatusCode ?? 'unknown'}); see the endpoint's logs.` };
+  }
+  if (RETRYABLE.has(name) || httpStatus === 429 || httpStatus === 503 || NETWORK_CODES.has(networkCode)) {
+    return { status: 503, retryAfterSeconds, errorName: name, message: 'The model endpoint is busy or updating; retry after the Retry-After delay.' };
+  }
+  if (name === 'ValidationError' && ENDPOINT_NOT_SERVING.test(message)) {
+    return { status: 503, retryAfterSeconds, errorName: name, message: 'The model endpoint is not serving yet; retry after the Retry-After delay.' };
+  }
+  return { status: 502, errorName: name, message: 'The model endpoint failed to answer; see the proxy and endpoint logs.' };
+}

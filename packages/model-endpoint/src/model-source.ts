@@ -1,0 +1,131 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import { Algorithm, AlgorithmImages } from './algorithm-images';
+
+/** What the model reads and writes, which decides how the proxy converts requests. */
+export enum PayloadFormat {
+  /** CSV rows of the features without the label in, one number (or several) a row out: SageMaker XGBoost. */
+  XGBOOST_CSV = 'xgboost-csv',
+  /** CSV with a header row of the features in, CSV with a header out: AutoGluon. */
+  AUTOGLUON_CSV = 'autogluon-csv',
+  /** DeepAR's `{ instances, configuration }` JSON in, `{ predictions }` JSON out; the request passes through unchanged. */
+  DEEPAR_JSON = 'deepar-json',
+}
+
+/** Where a model artifact lies. */
+export interface ModelArtifact {
+  /** The bucket that holds `model.tar.gz`, e.g. the lake bucket. */
+  readonly bucket: s3.IBucket;
+  /** The object key, e.g. `models/run-1/output/model.tar.gz`. */
+  readonly key: string;
+}
+
+/** Options of {@link ModelSource.fromArtifact}. */
+export interface ArtifactModelOptions {
+  /** The inference image URI. */
+  readonly image: string;
+  /** The model artifact. */
+  readonly artifact: ModelArtifact;
+  /** What the model reads and writes. */
+  readonly payloadFormat: PayloadFormat;
+  /**
+   * Environment variables of the container.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+}
+
+/** Options of {@link ModelSource.fromAlgorithm}. */
+export interface AlgorithmModelOptions {
+  /**
+   * The image tag.
+   * @default - the tag {@link AlgorithmImages.defaultTag} names
+   */
+  readonly imageTag?: string;
+  /**
+   * Environment variables of the container.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+}
+
+/** Options of {@link ModelSource.fromModelPackage}. */
+export interface ModelPackageOptions {
+  /** What the model reads and writes. */
+  readonly payloadFormat: PayloadFormat;
+  /**
+   * The bucket that holds the package's model artifact, so the endpoint's role may read it.
+   * @default - the execution role is given no S3 read: pass an `executionRole` that can read the artifact
+   */
+  readonly artifactBucket?: s3.IBucket;
+}
+
+/** What a model source gives the endpoint. */
+export interface ModelSourceConfig {
+  /** The primary container of the CfnModel. */
+  readonly container: sagemaker.CfnModel.ContainerDefinitionProperty;
+}
+
+/**
+ * The first model an endpoint serves: a registered model package, an artifact
+ * with an image, or an algorithm preset whose image Freshet resolves per region.
+ * RetrainPipeline deploys every later model.
+ */
+export class ModelSource {
+  /** A model package from the SageMaker Model Registry, e.g. `arn:aws:sagemaker:...:model-package/stocks/3`. */
+  public static fromModelPackage(modelPackageArn: string, options: ModelPackageOptions): ModelSource {
+    return new ModelSource(options.payloadFormat, modelPackageArn, (_scope, role) => {
+      options.artifactBucket?.grantRead(role);
+      return { container: { modelPackageName: modelPackageArn } };
+    });
+  }
+
+  /** A model artifact served by an image you name. */
+  public static fromArtifact(options: ArtifactModelOptions): ModelSource {
+    return new ModelSource(options.payloadFormat, `${options.image} ${s3Uri(options.artifact)}`, (_scope, role) => {
+      options.artifact.bucket.grantRead(role, options.artifact.key);
+      return { container: { image: options.image, modelDataUrl: s3Uri(options.artifact), environment: options.environment } };
+    });
+  }
+
+  /** A model artifact trained by a preset algorithm; its inference image is resolved for the stack's region. */
+  public static fromAlgorithm(algorithm: Algorithm, artifact: ModelArtifact, options: AlgorithmModelOptions = {}): ModelSource {
+    const format = algorithm === Algorithm.DEEPAR ? PayloadFormat.DEEPAR_JSON
+      : algorithm === Algorithm.AUTOGLUON ? PayloadFormat.AUTOGLUON_CSV : PayloadFormat.XGBOOST_CSV;
+    return new ModelSource(format, `${algorithm} ${s3Uri(artifact)}`, (scope, role) => {
+      artifact.bucket.grantRead(role, artifact.key);
+      return {
+        container: {
+          image: AlgorithmImages.uriFor(scope, algorithm, options.imageTag),
+          modelDataUrl: s3Uri(artifact),
+          environment: options.environment,
+        },
+      };
+    });
+  }
+
+  /** What the model reads and writes. */
+  public readonly payloadFormat: PayloadFormat;
+  /** What the model is, for the proxy's `modelVersion`: the package ARN, or the image and artifact. */
+  public readonly description: string;
+
+  private constructor(
+    payloadFormat: PayloadFormat,
+    description: string,
+    private readonly binder: (scope: Construct, role: iam.IRole) => ModelSourceConfig,
+  ) {
+    this.payloadFormat = payloadFormat;
+    this.description = description;
+  }
+
+  /** Grants the execution role what the model needs and returns its container. */
+  public bind(scope: Construct, role: iam.IRole): ModelSourceConfig {
+    return this.binder(scope, role);
+  }
+}
+
+function s3Uri(artifact: ModelArtifact): string {
+  return `s3://${artifact.bucket.bucketName}/${artifact.key}`;
+}

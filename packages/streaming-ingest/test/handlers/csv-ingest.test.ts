@@ -98,6 +98,7 @@ describe('CSV ingest handler against kinesalite and s3rver', () => {
     const rows = await harness.readStream();
     expect(rows).toHaveLength(153_580);
     expect(rowsChecksum(rows)).toBe(expectedChecksum);
+    expect(JSON.parse(await harness.readLake(stateKey))).toMatchObject({ status: 'complete', resumeAfterLine: 153_581, rowsIngested: 153_580 });
   });
 
   test('malformed rows are rejected with their line and reason while every good row is delivered', async () => {

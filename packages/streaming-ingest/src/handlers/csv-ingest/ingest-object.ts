@@ -102,6 +102,7 @@ export async function ingestObject(
 
   let lastLine = 1;
   for await (const record of records) {
+    lastLine = record.line;
     if (record.line <= resumeAfterLine) continue;
     const typed = record.fields ? typing.type(record.fields) : { reason: `malformed CSV: ${record.error}` };
     if ('json' in typed) {
@@ -111,7 +112,6 @@ export async function ingestObject(
       await rejected.add({ line: record.line, reason: typed.reason, raw: record.raw });
       rowsRejected++;
     }
-    lastLine = record.line;
   }
   const last = aggregator.flush();
   if (last) {

@@ -124,7 +124,7 @@ export async function ingestObject(
     ...none,
     rowsIngested: rowsIngested - (previous?.rowsIngested ?? 0),
     rowsRejected: rowsRejected - (previous?.rowsRejected ?? 0),
-    putRecordsRetries: writer.counters.retries,
+    putRecordsRetries: writer.retries,
   };
 }
 

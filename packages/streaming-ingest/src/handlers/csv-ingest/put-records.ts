@@ -16,13 +16,6 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-/** What a {@link KinesisWriter} has done so far. */
-export interface WriterCounters {
-  calls: number;
-  retries: number;
-  entries: number;
-  bytes: number;
-}
 
 const RETRYABLE_NAMES = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'InternalFailure', 'ServiceUnavailable', 'KMSThrottlingException', 'LimitExceededException']);
 
@@ -38,7 +31,8 @@ export function entryBytes(record: AggregatedRecord): number {
  * report success with records missing.
  */
 export class KinesisWriter {
-  public readonly counters: WriterCounters = { calls: 0, retries: 0, entries: 0, bytes: 0 };
+  /** PutRecords calls that re-sent failed entries, for the PutRecordsRetries metric. */
+  public retries = 0;
 
   constructor(
     private readonly client: KinesisClient,
@@ -70,13 +64,9 @@ export class KinesisWriter {
       let failed: PutRecordsRequestEntry[];
       let lastError: string;
       try {
-        this.counters.calls++;
         const response = await this.client.send(new PutRecordsCommand({ StreamName: this.streamName, Records: pending }));
         const results = response.Records ?? [];
         failed = pending.filter((_, i) => results[i]?.ErrorCode !== undefined || results[i]?.SequenceNumber === undefined);
-        const delivered = pending.filter((_, i) => !(results[i]?.ErrorCode !== undefined || results[i]?.SequenceNumber === undefined));
-        this.counters.entries += delivered.length;
-        this.counters.bytes += delivered.reduce((sum, e) => sum + (e.Data?.byteLength ?? 0) + Buffer.byteLength(e.PartitionKey ?? ''), 0);
         lastError = results.find((r) => r.ErrorCode)?.ErrorCode ?? 'no result for the entry';
       } catch (error) {
         if (!isRetryable(error)) throw error;
@@ -87,7 +77,7 @@ export class KinesisWriter {
       if (attempt >= this.retry.maxAttempts) {
         throw new Error(`${failed.length} of ${records.length} Kinesis records were still failing after ${attempt} attempts (last error: ${lastError}); the invocation fails so the event is retried or sent to the DLQ.`);
       }
-      this.counters.retries++;
+      this.retries++;
       pending = failed;
       await sleep(this.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt));
     }

@@ -28,11 +28,32 @@ describe('the ml-platform app', () => {
   const pipelineTemplate = Template.fromStack(pipelineStack);
   const dataTemplate = Template.fromStack(pipelineStack.devStage.dataStack);
 
-  test('the Dev stage holds the stream, Firehose, the IoT rule and the ingest function', () => {
-    dataTemplate.resourceCountIs('AWS::Kinesis::Stream', 1);
-    dataTemplate.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
+  const devStacks = pipelineStack.devStage.node.children.filter((c): c is Stack => Stack.isStack(c));
+
+  test('the Dev data stack: stocks (CSV + IoT) and pollution (IoT) ingest into one lake, each curated by its Glue job', () => {
+    dataTemplate.resourceCountIs('AWS::Kinesis::Stream', 2);
+    dataTemplate.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 2);
     dataTemplate.hasResourceProperties('AWS::IoT::TopicRule', { TopicRulePayload: Match.objectLike({ Sql: "SELECT * FROM 'freshet/stocks/+'" }) });
+    dataTemplate.hasResourceProperties('AWS::IoT::TopicRule', { TopicRulePayload: Match.objectLike({ Sql: "SELECT * FROM 'freshet/pollution/+'" }) });
     dataTemplate.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SCHEMA: Match.stringLikeRegexp('"name":"stocks"') }) } });
+    // Pollution reuses the stocks ingest's lake bucket.
+    const lakeBuckets = Object.values(dataTemplate.findResources('AWS::S3::Bucket')).filter((b) => JSON.stringify(b).includes('raw/'));
+    expect(lakeBuckets).toHaveLength(1);
+    const jobs = Object.values(dataTemplate.findResources('AWS::Glue::Job')).map((j: any) => j.Properties.DefaultArguments);
+    expect(jobs.map((a) => a['--dataset']).sort()).toEqual(['pollution', 'stocks']);
+    const lakeRef = pipelineStack.devStage.dataStack.resolve(pipelineStack.devStage.stocksIngest.lakeBucket.bucketName);
+    for (const args of jobs) expect(args['--lake_bucket']).toEqual(lakeRef);
+    expect(jobs.find((a) => a['--dataset'] === 'pollution')['--derived_columns']).toContain('"derivation":"hour"');
+  });
+
+  test('the Dev serving stack: a stocks endpoint (AutoGluon) and a pollution endpoint (DeepAR), each behind its API, capturing to the lake', () => {
+    const serving = Template.fromStack(pipelineStack.devStage.servingStack);
+    serving.resourceCountIs('AWS::SageMaker::Endpoint', 2);
+    serving.resourceCountIs('AWS::ApiGateway::RestApi', 2);
+    const images = Object.values(serving.findResources('AWS::SageMaker::Model')).map((m: any) => m.Properties.PrimaryContainer.Image);
+    expect(images.sort()).toEqual([expect.stringContaining('/forecasting-deepar:'), expect.stringContaining('/autogluon-inference:')]);
+    const captures = Object.values(serving.findResources('AWS::SageMaker::EndpointConfig')).map((c: any) => JSON.stringify(c.Properties.DataCaptureConfig));
+    for (const capture of captures) expect(capture).toContain('Fn::ImportValue');
   });
 
   test('a self-mutating pipeline whose source is the CodeConnections connection from the config file', () => {
@@ -60,12 +81,13 @@ describe('the ml-platform app', () => {
 
   test('no unacknowledged AwsSolutions or NIST 800-53 R5 finding anywhere in the app', () => {
     expect(formatFindings(nagFindings(pipelineStack, ['Error', 'Warning']))).toBe('');
-    expect(formatFindings(nagFindings(pipelineStack.devStage.dataStack, ['Error', 'Warning']))).toBe('');
+    expect(devStacks.length).toBeGreaterThanOrEqual(2);
+    for (const stack of devStacks) expect(formatFindings(nagFindings(stack, ['Error', 'Warning']))).toBe('');
   });
 
   test('cfn-lint passes on every synthesized template', () => {
     const templates = templatesOf(assembly.directory);
-    expect(templates.length).toBe(2);
+    expect(templates.length).toBe(1 + devStacks.length);
     // E3703 rejects the Fn::Join role ARNs CDK Pipelines writes into CloudFormation actions; CloudFormation accepts them.
     expect(formatCfnLint(cfnLint(templates, [...CFN_LINT_DEFAULT_IGNORES, 'E3703']))).toBe('');
   });

@@ -115,7 +115,7 @@ export class GlueEtl extends Construct {
       });
     }
 
-    const script = props.script ?? GlueJobScript.packaged();
+    const script = (props.script ?? GlueJobScript.packaged()).bind(this);
     this.job = new glue.PySparkEtlJob(this, 'Job', {
       description: `Curates ${schema.name}: raw JSON lines to typed, de-duplicated Parquet`,
       glueVersion: glue.GlueVersion.V5_0,

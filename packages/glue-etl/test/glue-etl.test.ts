@@ -3,10 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ColumnType, DatasetSchema, SecureBucket } from '@freshet/core';
 import { cfnLint, formatCfnLint, formatFindings, nagFindings, testStack } from '@freshet/test-utils';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Derivation, GlueEtl, GlueEtlProps, GlueJobScript } from '../src';
 
@@ -166,6 +167,23 @@ describe('GlueEtl defaults', () => {
 });
 
 describe('GlueEtl options', () => {
+  test('the packaged script: the entry point as a file asset, its freshet_etl modules zipped as --extra-py-files, both readable by the job', () => {
+    const stack = testStack();
+    const lake = new SecureBucket(stack, 'Lake');
+    new GlueEtl(stack, 'Etl', { schema: pollution, lakeBucket: lake.bucket });
+    const template = Template.fromStack(stack);
+    const job = Object.values(template.findResources('AWS::Glue::Job'))[0] as any;
+    expect(JSON.stringify(job.Properties.Command.ScriptLocation)).toMatch(/\.py"/);
+    expect(JSON.stringify(job.Properties.DefaultArguments['--extra-py-files'])).toMatch(/\.zip"/);
+    const zip = stack.node.findAll().find((c): c is s3assets.Asset => c instanceof s3assets.Asset && c.isZipArchive)!;
+    expect(zip).toBeDefined();
+    const staged = path.join((stack.node.root as App).synth().directory, `asset.${zip.assetHash}`);
+    expect(fs.readdirSync(staged)).toEqual(['freshet_etl']);
+    expect(fs.readdirSync(path.join(staged, 'freshet_etl'))).toContain('__init__.py');
+    const readable = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(readable).toContain(zip.s3ObjectKey.split('.')[0]);
+  });
+
   test('derived columns join the curated table and the job arguments', () => {
     const { template } = build({ derivedColumns: [{ name: 'hour', derivation: Derivation.HOUR, source: 'timestamp' }] });
     expect(JSON.parse(jobArguments(template)['--derived_columns'])).toEqual([{ name: 'hour', derivation: 'hour', source: 'timestamp' }]);

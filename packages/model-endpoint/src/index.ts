@@ -1,4 +1,3 @@
-export * from './algorithm-images';
 export * from './model-source';
 export * from './endpoint-compute';
 export * from './model-endpoint-props';

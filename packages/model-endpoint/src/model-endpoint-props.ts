@@ -1,4 +1,4 @@
-import { AlarmOptions, AlarmThreshold, DatasetSchema } from '@freshet/core';
+import { AlarmOptions, AlarmThreshold, DatasetSchema, TrafficShiftingMode } from '@freshet/core';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -7,16 +7,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EndpointCompute } from './endpoint-compute';
 import { ModelSource } from './model-source';
-
-/** How an endpoint update shifts traffic from the old fleet to the new one (blue/green). */
-export enum TrafficShiftingMode {
-  /** A canary share first, then the rest after the wait interval. */
-  CANARY = 'CANARY',
-  /** Equal steps, one per wait interval. */
-  LINEAR = 'LINEAR',
-  /** Everything at once, then the bake time. */
-  ALL_AT_ONCE = 'ALL_AT_ONCE',
-}
 
 /** Deployment guardrails for every update of the endpoint: blue/green with auto-rollback. */
 export interface DeploymentGuardrails {
@@ -50,22 +40,6 @@ export interface DeploymentGuardrails {
    * @default - none
    */
   readonly extraRollbackAlarms?: cloudwatch.IAlarm[];
-}
-
-/** The guardrails as resolved, for RetrainPipeline to pass on its UpdateEndpoint calls. */
-export interface DeploymentGuardrailSettings {
-  /** How traffic shifts. */
-  readonly mode: TrafficShiftingMode;
-  /** The canary's share of capacity in percent; 0 unless CANARY. */
-  readonly canarySizePercent: number;
-  /** Each linear step's share of capacity in percent; 0 unless LINEAR. */
-  readonly linearStepPercent: number;
-  /** Seconds each shift waits. */
-  readonly waitIntervalSeconds: number;
-  /** Seconds the old fleet stays after the last shift. */
-  readonly bakeTimeSeconds: number;
-  /** Names of the alarms that roll an update back. */
-  readonly rollbackAlarmNames: string[];
 }
 
 /** One more production variant beside the first model, for A/B tests. */

@@ -1,4 +1,7 @@
-import { AlarmFactory, NagAcknowledgements, SecureBucket, SecureKey, WildcardPermissions } from '@freshet/core';
+import {
+  AlarmFactory, DeploymentGuardrailSettings, EndpointDataCaptureTarget, EndpointDeploymentTarget, EndpointVariantTarget, NagAcknowledgements,
+  SecureBucket, SecureKey, TrafficShiftingMode, WildcardPermissions,
+} from '@freshet/core';
 import { Annotations, ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -11,9 +14,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EndpointCompute } from './endpoint-compute';
-import {
-  ApiAuthorization, DeploymentGuardrailSettings, ModelEndpointProps, TrafficShiftingMode,
-} from './model-endpoint-props';
+import { ApiAuthorization, ModelEndpointProps } from './model-endpoint-props';
 import { ModelSource, PayloadFormat } from './model-source';
 import { PredictApi } from './predict-api';
 
@@ -64,8 +65,8 @@ interface VariantPlan {
  * @example
  * import { App, Stack } from 'aws-cdk-lib';
  * import * as s3 from 'aws-cdk-lib/aws-s3';
- * import { ColumnType, DatasetSchema } from '@freshet/core';
- * import { Algorithm, ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
+ * import { Algorithm, ColumnType, DatasetSchema } from '@freshet/core';
+ * import { ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
  *
  * const stack = new Stack(new App(), 'Serving', { env: { region: 'us-east-1' } });
  * const lake = s3.Bucket.fromBucketName(stack, 'Lake', 'my-lake');
@@ -124,11 +125,14 @@ export class ModelEndpoint extends Construct {
 
   private readonly guardrails: DeploymentGuardrailSettings;
   private readonly firstModelName: string;
+  private readonly variantPlans: VariantPlan[];
+  private dataCaptureTarget?: EndpointDataCaptureTarget;
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
     this.compute = props.compute ?? EndpointCompute.realTime();
     const variants = planVariants(props);
+    this.variantPlans = variants;
     const captureEnabled = props.dataCapture?.enabled ?? !this.compute.isServerless;
     validate(this, props, this.compute, variants, captureEnabled);
 
@@ -172,15 +176,25 @@ export class ModelEndpoint extends Construct {
       if (captureKey !== this.captureBucket.encryptionKey) {
         captureKey.grant(this.executionRole, 'kms:Encrypt', 'kms:GenerateDataKey');
       }
+      this.dataCaptureTarget = {
+        destinationS3Uri: `s3://${this.captureBucket.bucketName}/capture`,
+        samplingPercent: props.dataCapture?.samplingPercentage ?? 100,
+        kmsKey: captureKey,
+        csvContentTypes: ['text/csv'],
+        jsonContentTypes: ['application/json'],
+      };
       dataCaptureConfig = {
         enableCapture: true,
-        initialSamplingPercentage: props.dataCapture?.samplingPercentage ?? 100,
+        initialSamplingPercentage: this.dataCaptureTarget.samplingPercent,
         // SageMaker appends <endpoint>/<variant>/yyyy/mm/dd/hh/ itself, so the files land under capture/<endpoint>/.
-        destinationS3Uri: `s3://${this.captureBucket.bucketName}/capture`,
+        destinationS3Uri: this.dataCaptureTarget.destinationS3Uri,
         kmsKeyId: captureKey.keyArn,
         captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
         // Stored as text, not base64, so the drift job reads the captured CSV and JSON directly.
-        captureContentTypeHeader: { csvContentTypes: ['text/csv'], jsonContentTypes: ['application/json'] },
+        captureContentTypeHeader: {
+          csvContentTypes: this.dataCaptureTarget.csvContentTypes,
+          jsonContentTypes: this.dataCaptureTarget.jsonContentTypes,
+        },
       };
     }
     if (this.volumeKeyAllowed) {
@@ -245,6 +259,43 @@ export class ModelEndpoint extends Construct {
   /** The deployment guardrails, for RetrainPipeline's UpdateEndpoint calls. */
   public get deploymentGuardrails(): DeploymentGuardrailSettings {
     return this.guardrails;
+  }
+
+  /**
+   * What RetrainPipeline's `deployTo` needs to roll each retrained model out to
+   * this endpoint: the same variants, compute, key, data capture and guardrails.
+   * Each retrain replaces the first production variant's model; the other
+   * production and shadow variants keep the models CloudFormation created.
+   */
+  public deploymentTarget(): EndpointDeploymentTarget {
+    const modelName = (variant: VariantPlan) => this.models[this.variantPlans.indexOf(variant)].attrModelName;
+    const target = (variant: VariantPlan, index: number): EndpointVariantTarget => {
+      const v = this.variantProperty(variant, modelName(variant));
+      const serverless = v.serverlessConfig as sagemaker.CfnEndpointConfig.ServerlessConfigProperty | undefined;
+      return {
+        variantName: variant.name,
+        initialWeight: variant.weight,
+        instanceType: v.instanceType,
+        initialInstanceCount: v.initialInstanceCount,
+        serverlessMemorySizeInMb: serverless?.memorySizeInMb,
+        serverlessMaxConcurrency: serverless?.maxConcurrency,
+        serverlessProvisionedConcurrency: serverless?.provisionedConcurrency,
+        keepModelName: index === 0 && !variant.shadow ? undefined : modelName(variant),
+      };
+    };
+    const production = this.variantPlans.filter((v) => !v.shadow);
+    const shadow = this.variantPlans.filter((v) => v.shadow);
+    return {
+      endpointName: this.endpointName,
+      endpointArn: this.endpointArn,
+      retrainedVariantName: production[0].name,
+      productionVariants: production.map(target),
+      shadowVariants: shadow.length > 0 ? shadow.map((v) => target(v, -1)) : undefined,
+      modelExecutionRole: this.executionRole,
+      encryptionKey: this.volumeKeyAllowed ? this.encryptionKey : undefined,
+      dataCapture: this.dataCaptureTarget,
+      guardrails: this.guardrails,
+    };
   }
 
   /** The guardrails as SageMaker's `DeploymentConfig` (CloudFormation shape; the API's has the same fields). */
@@ -493,7 +544,8 @@ export class ModelEndpoint extends Construct {
         allowedFindings: [
           'Resource::arn:<AWS::Partition>:logs:*:log-group:/aws/sagemaker/Endpoints/*',
           'Resource::*',
-          `Resource::<*.Arn>/capture/${this.endpointName}/*`,
+          // `*` before the prefix: the bucket ARN is a reference, or an import when the lake lives in another stack.
+          `Resource::*/capture/${this.endpointName}/*`,
           'Action::s3:GetObject*',
           'Action::s3:GetBucket*',
           'Action::s3:List*',

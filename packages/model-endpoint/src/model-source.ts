@@ -1,8 +1,8 @@
+import { Algorithm, AlgorithmImages } from '@freshet/core';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
-import { Algorithm, AlgorithmImages } from './algorithm-images';
 
 /** What the model reads and writes, which decides how the proxy converts requests. */
 export enum PayloadFormat {
@@ -98,7 +98,7 @@ export class ModelSource {
       artifact.bucket.grantRead(role, artifact.key);
       return {
         container: {
-          image: AlgorithmImages.uriFor(scope, algorithm, options.imageTag),
+          image: AlgorithmImages.uriFor(scope, algorithm, { tag: options.imageTag }),
           modelDataUrl: s3Uri(artifact),
           environment: options.environment,
         },

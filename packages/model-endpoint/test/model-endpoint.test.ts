@@ -1,4 +1,4 @@
-import { SecureBucket } from '@freshet/core';
+import { Algorithm, SecureBucket, TrafficShiftingMode } from '@freshet/core';
 import { formatFindings, nagFindings, testStack } from '@freshet/test-utils';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -7,7 +7,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
-  Algorithm, ApiAuthorization, EndpointCompute, ModelEndpoint, ModelSource, PayloadFormat, TrafficShiftingMode,
+  ApiAuthorization, EndpointCompute, ModelEndpoint, ModelSource, PayloadFormat,
 } from '../src';
 import { pollutionSchema, stocksSchema } from './fixtures/datasets';
 import { lakeAndModel, synthEndpoint } from './fixtures/endpoint';
@@ -297,6 +297,61 @@ describe('compute modes', () => {
     expect(endpoint.captureBucket).toBeDefined();
     const buckets = template.findResources('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
     expect(Object.keys(buckets).some((id) => id.startsWith('EndpointCaptureBucket'))).toBe(true);
+  });
+});
+
+describe('deploymentTarget', () => {
+  test('real-time: the variants, compute, key, capture and guardrails of the initial config, for RetrainPipeline', () => {
+    const { endpoint, template, stack } = synthEndpoint();
+    const target = endpoint.deploymentTarget();
+    const config = only(template, 'AWS::SageMaker::EndpointConfig').Properties;
+    const variant = config.ProductionVariants[0];
+    expect(target.retrainedVariantName).toBe('primary');
+    expect(target.productionVariants).toEqual([{
+      variantName: 'primary',
+      initialWeight: variant.InitialVariantWeight,
+      instanceType: variant.InstanceType,
+      initialInstanceCount: variant.InitialInstanceCount,
+      serverlessMemorySizeInMb: undefined,
+      serverlessMaxConcurrency: undefined,
+      serverlessProvisionedConcurrency: undefined,
+      keepModelName: undefined,
+    }]);
+    expect(target.shadowVariants).toBeUndefined();
+    expect(target.endpointName).toBe(endpoint.endpointName);
+    expect(target.modelExecutionRole).toBe(endpoint.executionRole);
+    expect(stack.resolve(target.encryptionKey!.keyArn)).toEqual(config.KmsKeyId);
+    expect(stack.resolve(target.dataCapture!.destinationS3Uri)).toEqual(config.DataCaptureConfig.DestinationS3Uri);
+    expect(target.dataCapture!.samplingPercent).toBe(config.DataCaptureConfig.InitialSamplingPercentage);
+    expect(stack.resolve(target.dataCapture!.kmsKey.keyArn)).toEqual(config.DataCaptureConfig.KmsKeyId);
+    expect(target.dataCapture!.csvContentTypes).toEqual(config.DataCaptureConfig.CaptureContentTypeHeader.CsvContentTypes);
+    expect(target.guardrails).toEqual(endpoint.deploymentGuardrails);
+  });
+
+  test('A/B and shadow: the challenger and the shadow keep their models, the first variant is retrained', () => {
+    const stack = testStack();
+    const { endpoint, template } = synthEndpoint({
+      additionalVariants: [{ variantName: 'challenger', model: lakeAndModel(stack, 'run-2').model, initialWeight: 1 }],
+      shadowVariant: { model: lakeAndModel(stack, 'run-3').model, initialWeight: 0.5 },
+    }, stack);
+    const target = endpoint.deploymentTarget();
+    const config = only(template, 'AWS::SageMaker::EndpointConfig').Properties;
+    expect(target.productionVariants.map((v) => v.variantName)).toEqual(['primary', 'challenger']);
+    expect(target.productionVariants[0].keepModelName).toBeUndefined();
+    expect(stack.resolve(target.productionVariants[1].keepModelName)).toEqual(config.ProductionVariants[1].ModelName);
+    expect(target.shadowVariants!.map((v) => [v.variantName, v.initialWeight])).toEqual([['shadow', 0.5]]);
+    expect(stack.resolve(target.shadowVariants![0].keepModelName)).toEqual(config.ShadowProductionVariants[0].ModelName);
+  });
+
+  test('serverless: memory and concurrency, no key, no capture', () => {
+    const compute = EndpointCompute.serverless({ memorySizeMb: 4096, maxConcurrency: 30, provisionedConcurrency: 2 });
+    const { endpoint } = synthEndpoint({ compute });
+    const target = endpoint.deploymentTarget();
+    expect(target.productionVariants[0]).toMatchObject({
+      serverlessMemorySizeInMb: 4096, serverlessMaxConcurrency: 30, serverlessProvisionedConcurrency: 2, instanceType: undefined,
+    });
+    expect(target.encryptionKey).toBeUndefined();
+    expect(target.dataCapture).toBeUndefined();
   });
 });
 

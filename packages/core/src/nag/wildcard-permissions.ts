@@ -82,12 +82,18 @@ export class WildcardPermissions implements IAspect {
   /** Acknowledges the allowed findings of one policy resource. */
   public visit(node: IConstruct): void {
     if (!(node instanceof iam.CfnPolicy || node instanceof iam.CfnManagedPolicy)) return;
-    const document = Stack.of(node).resolve(node.policyDocument);
-    for (const finding of WildcardPermissions.findingsOf(document)) {
-      if (this.patterns.some((pattern) => pattern.test(finding))) {
-        Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: this.options.reason });
-      }
-    }
+    // Validation runs after cross-stack references became imports, so the findings are named as in the template.
+    node.node.addValidation({
+      validate: () => {
+        const document = Stack.of(node).resolve(node.policyDocument);
+        for (const finding of WildcardPermissions.findingsOf(document)) {
+          if (this.patterns.some((pattern) => pattern.test(finding))) {
+            Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: this.options.reason });
+          }
+        }
+        return [];
+      },
+    });
   }
 }
 

@@ -1,4 +1,6 @@
 import { nagFindings, testStack } from '@freshet/test-utils';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { WildcardPermissions } from '../../src';
@@ -38,6 +40,20 @@ describe('WildcardPermissions', () => {
     bucket.grantRead(role, 'raw/*');
     role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: ['*'] }));
     expect(wildcardFindings(stack)).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+  });
+
+  test('a bucket in another stack: the finding names the import, and the acknowledgement follows it', () => {
+    const app = new App();
+    const env = { account: '123456789012', region: 'us-east-1' };
+    const lakeStack = new Stack(app, 'Lake', { env });
+    const bucket = new s3.Bucket(lakeStack, 'Bucket');
+    const stack = new Stack(app, 'Consumer', { env });
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('glue.amazonaws.com') });
+    bucket.grantPut(role, 'capture/endpoint-1/*');
+    WildcardPermissions.acknowledge(role, { reason, allowedFindings: ['Action::s3:Abort*', 'Resource::*/capture/endpoint-1/*'] });
+    const policy = Template.fromStack(stack).toJSON().Resources;
+    expect(JSON.stringify(policy)).toContain('Fn::ImportValue');
+    expect(nagFindings(stack).filter((f) => f.ruleId.startsWith('AwsSolutions-IAM5'))).toEqual([]);
   });
 
   test('findingsOf flattens references and skips denies', () => {

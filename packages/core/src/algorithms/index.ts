@@ -1,0 +1,2 @@
+export * from './algorithm';
+export * from './algorithm-images';

@@ -1,0 +1,101 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { DeploymentGuardrailSettings } from './traffic-shifting';
+
+/** One variant of the endpoint configs a retraining workflow creates. */
+export interface EndpointVariantTarget {
+  /** The variant name, kept by every endpoint config (deployment guardrails require it). */
+  readonly variantName: string;
+  /** The variant's traffic weight, relative to the others'. */
+  readonly initialWeight: number;
+  /**
+   * The instance type (real-time endpoints).
+   * @default - serverless
+   */
+  readonly instanceType?: string;
+  /**
+   * The instance count (real-time endpoints).
+   * @default - serverless
+   */
+  readonly initialInstanceCount?: number;
+  /**
+   * Memory in MB (serverless endpoints).
+   * @default - real-time
+   */
+  readonly serverlessMemorySizeInMb?: number;
+  /**
+   * Max concurrent invocations (serverless endpoints).
+   * @default - real-time
+   */
+  readonly serverlessMaxConcurrency?: number;
+  /**
+   * Provisioned concurrency (serverless endpoints).
+   * @default - none
+   */
+  readonly serverlessProvisionedConcurrency?: number;
+  /**
+   * The model this variant keeps across retraining (the other side of an A/B
+   * test, or a shadow). Leave it out for the variant each retrain replaces.
+   * @default - the variant gets the newly trained model
+   */
+  readonly keepModelName?: string;
+}
+
+/** Data capture of the endpoint configs a retraining workflow creates. */
+export interface EndpointDataCaptureTarget {
+  /** Where captured requests and responses go; SageMaker appends `<endpoint>/<variant>/yyyy/mm/dd/hh/`, e.g. `s3://lake/capture`. */
+  readonly destinationS3Uri: string;
+  /** The share of requests captured, 0–100. */
+  readonly samplingPercent: number;
+  /** The key captured data is encrypted with. */
+  readonly kmsKey: kms.IKey;
+  /**
+   * Content types captured as CSV text rather than base64.
+   * @default - none
+   */
+  readonly csvContentTypes?: string[];
+  /**
+   * Content types captured as JSON text rather than base64.
+   * @default - none
+   */
+  readonly jsonContentTypes?: string[];
+}
+
+/**
+ * Everything a retraining workflow needs to roll a new model out to an
+ * existing endpoint: ModelEndpoint's `deploymentTarget()` returns it, and
+ * RetrainPipeline's `deployTo` takes it. The endpoint name never changes; each
+ * retrain creates a new model and endpoint config and updates the endpoint.
+ */
+export interface EndpointDeploymentTarget {
+  /** The endpoint's (stable) name. */
+  readonly endpointName: string;
+  /** The endpoint's ARN. */
+  readonly endpointArn: string;
+  /** The production variant whose model each retrain replaces. */
+  readonly retrainedVariantName: string;
+  /** Every production variant of each new endpoint config, in order. */
+  readonly productionVariants: EndpointVariantTarget[];
+  /**
+   * Shadow variants of each new endpoint config.
+   * @default - none
+   */
+  readonly shadowVariants?: EndpointVariantTarget[];
+  /** The role new models run as (the workflow may pass only this role). */
+  readonly modelExecutionRole: iam.IRole;
+  /**
+   * The key of new endpoint configs (their KmsKeyId).
+   * @default - none: serverless endpoints and instance types with local NVMe storage refuse a key
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Data capture of new endpoint configs.
+   * @default - no data capture
+   */
+  readonly dataCapture?: EndpointDataCaptureTarget;
+  /**
+   * The guardrails every update uses.
+   * @default - all at once, with no rollback alarms
+   */
+  readonly guardrails?: DeploymentGuardrailSettings;
+}

@@ -1,0 +1,2 @@
+export * from './traffic-shifting';
+export * from './endpoint-deployment-target';

@@ -103,6 +103,8 @@ function nxConfig() {
     $schema: './node_modules/nx/schemas/nx-schema.json',
     neverConnectToCloud: true,
     useDaemonProcess: false,
+    // Inside the workspace (git-ignored), so every clone starts with an empty cache.
+    cacheDirectory: '.nx/cache',
     namedInputs: {
       sharedGlobals: [
         '{workspaceRoot}/package-lock.json',

@@ -11,6 +11,10 @@ new ToolPackage(root, {
     `cdk-nag@${VERSIONS.cdkNag}`,
     'kinesalite@^3.3.3',
     's3rver@^3.7.1',
+    // Postgres in WASM: the SQL engine behind the Redshift Data API fake.
+    '@electric-sql/pglite@^0.5.16',
+    // The ASL engine that executes synthesized state machines with faked service responses.
+    'aws-local-stepfunctions@^3.0.0',
   ],
 });
 
@@ -38,7 +42,8 @@ const redshiftWarehouse = new ConstructPackage(root, {
   description: 'Freshet RedshiftWarehouse: Redshift Serverless with the dataset table, COPY of curated data and UNLOAD of training snapshots.',
   freshetDeps: [core],
   lambdaDeps: ['@aws-sdk/client-redshift-data'],
-  devDeps: ['@types/aws-lambda@^8.10.0'],
+  // aws-local-stepfunctions runs the COPY and UNLOAD fragments as synthesized, with the Data API faked at the task boundary.
+  devDeps: ['@types/aws-lambda@^8.10.0', 'aws-local-stepfunctions@^3.0.0'],
 });
 
 const modelEndpoint = new ConstructPackage(root, {
@@ -79,6 +84,20 @@ new ToolPackage(root, {
     'esbuild@^0.28.2',
   ],
   tasks: { bench: 'node lib/main.js' },
+});
+
+new ToolPackage(root, {
+  name: 'diagrams',
+  description: 'Diagrams rendered from synthesized definitions: the RetrainPipeline workflow picture in its README.',
+  deps: [
+    `${retrainPipeline.package.packageName}@^0.0.0`,
+    `${core.package.packageName}@^0.0.0`,
+    '@freshet/test-utils@0.0.0',
+    `aws-cdk-lib@${VERSIONS.cdk}`,
+    `constructs@${VERSIONS.constructs}`,
+    '@dagrejs/dagre@^3.1.3',
+  ],
+  tasks: { render: 'node lib/main.js' },
 });
 
 root.synth();

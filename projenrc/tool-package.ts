@@ -47,6 +47,8 @@ export class ToolPackage extends typescript.TypeScriptProject {
     installFromWorkspaceRoot(this);
     quietNodeEndOfLife(this);
     this.addDevDeps(...TEST_DEPS);
+    // The test tsconfig sits one folder deeper than the paths projen copies into it.
+    this.tryFindObjectFile('test/tsconfig.json')?.addOverride('extends', ['../../../tsconfig.base.json', '../tsconfig.json']);
     const extraTargets: Record<string, string[]> = {};
     for (const [name, exec] of Object.entries(options.tasks ?? {})) {
       this.addTask(name, { exec });

@@ -2,3 +2,4 @@ export * from './nag';
 export * from './cfn-lint';
 export * from './emulators';
 export * from './emulators/sagemaker-runtime-emulator';
+export * from './asl';

@@ -1,0 +1,2 @@
+export * from './redshift-sql-props';
+export * from './redshift-sql';

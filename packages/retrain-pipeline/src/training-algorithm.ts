@@ -1,0 +1,290 @@
+import { Algorithm, AlgorithmImages, ImagePurpose } from '@freshet/core';
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+/** What the model predicts; it picks the objective, the evaluation metrics and the gate's default metric. */
+export enum TaskType {
+  /** A number (evaluated by RMSE, MAE, R²). */
+  REGRESSION = 'regression',
+  /** One of two classes (accuracy, F1, AUC). */
+  BINARY_CLASSIFICATION = 'binary_classification',
+  /** One of several classes (accuracy, macro F1, AUC). */
+  MULTICLASS_CLASSIFICATION = 'multiclass_classification',
+  /** The future of a time series (wQL, MAPE). */
+  FORECASTING = 'forecasting',
+}
+
+/** The channel format a custom image trains on, as preprocess writes it. */
+export enum ChannelFormat {
+  /** Headerless CSV with the label first (the XGBoost format). */
+  LABEL_FIRST_CSV = 'xgboost',
+  /** CSV with a header, the label column named as the schema's target (the AutoGluon format). */
+  HEADER_CSV = 'autogluon',
+  /** DeepAR JSON lines, one series a line. */
+  DEEPAR_JSON_LINES = 'deepar',
+}
+
+/** Options of {@link TrainingAlgorithm.xgboost}. */
+export interface XgboostOptions {
+  /**
+   * The task; it sets the objective (reg:squarederror, binary:logistic, multi:softprob).
+   * @default TaskType.REGRESSION
+   */
+  readonly taskType?: TaskType;
+  /**
+   * The number of classes (multiclass only, XGBoost's num_class).
+   * @default - required for MULTICLASS_CLASSIFICATION
+   */
+  readonly numClasses?: number;
+  /**
+   * Hyperparameters added to (and overriding) the preset's.
+   * @default - num_round 100, max_depth 6, eta 0.2 and the objective
+   */
+  readonly hyperparameters?: Record<string, string>;
+  /**
+   * The image tag.
+   * @default - core's default XGBoost tag
+   */
+  readonly imageTag?: string;
+}
+
+/** Options of {@link TrainingAlgorithm.autogluon}. */
+export interface AutogluonOptions {
+  /** The task; AutoGluon's problem_type follows from it (not forecasting). */
+  readonly taskType: TaskType;
+  /** The training time budget (AutoGluon's time_limit). */
+  readonly timeLimit: Duration;
+  /**
+   * AutoGluon presets, e.g. `medium_quality`, `best_quality`.
+   * @default 'medium_quality'
+   */
+  readonly presets?: string;
+  /**
+   * The training image tag.
+   * @default - core's default AutoGluon training tag
+   */
+  readonly imageTag?: string;
+}
+
+/** Options of {@link TrainingAlgorithm.deepar}. */
+export interface DeeparOptions {
+  /** The series frequency, e.g. `H`, `5min`, `D` (DeepAR time_freq and preprocess --freq). */
+  readonly frequency: string;
+  /** Time steps the model sees before predicting (context_length). */
+  readonly contextLength: number;
+  /** Time steps predicted (prediction_length and preprocess --prediction-length). */
+  readonly predictionLength: number;
+  /**
+   * Training epochs.
+   * @default 100
+   */
+  readonly epochs?: number;
+  /**
+   * Hyperparameters added to (and overriding) the preset's.
+   * @default - none
+   */
+  readonly hyperparameters?: Record<string, string>;
+}
+
+/** Options of {@link TrainingAlgorithm.custom}. */
+export interface CustomAlgorithmOptions {
+  /** The training image URI. */
+  readonly imageUri: string;
+  /**
+   * The inference image URI (model registration, batch transform and the endpoint).
+   * @default - the training image
+   */
+  readonly inferenceImageUri?: string;
+  /** The channel format the image trains on. */
+  readonly inputFormat: ChannelFormat;
+  /** The task. */
+  readonly taskType: TaskType;
+  /**
+   * Hyperparameters.
+   * @default - none
+   */
+  readonly hyperparameters?: Record<string, string>;
+  /**
+   * Environment of the inference container.
+   * @default - none
+   */
+  readonly inferenceEnvironment?: Record<string, string>;
+}
+
+/** A training algorithm resolved for one stack. */
+export interface BoundTrainingAlgorithm {
+  /** The training image URI. */
+  readonly trainingImageUri: string;
+  /** The inference image URI. */
+  readonly inferenceImageUri: string;
+  /** The preset hyperparameters (strings, as SageMaker takes them). */
+  readonly hyperparameters: Record<string, string>;
+  /**
+   * The training container's entry point, when the image needs one.
+   * @default - the image's own
+   */
+  readonly containerEntrypoint?: string[];
+  /**
+   * Environment of the inference container.
+   * @default - none
+   */
+  readonly inferenceEnvironment?: Record<string, string>;
+}
+
+/** Where a DLC trained AutoGluon model puts its inference handler (inside model.tar.gz). */
+const AUTOGLUON_CODE_DIR = '/opt/ml/model/code';
+
+/**
+ * Trains AutoGluon in the AWS AutoGluon training DLC without a source bundle:
+ * it reads the hyperparameters SageMaker writes, fits a TabularPredictor on the
+ * header CSV channels, and saves the predictor plus an inference handler that
+ * the AutoGluon inference DLC loads (one prediction line per CSV row, as evaluate expects).
+ */
+const AUTOGLUON_TRAIN = [
+  'import json, os, shutil',
+  'import pandas as pd',
+  'from autogluon.tabular import TabularPredictor',
+  "hp = json.load(open('/opt/ml/input/config/hyperparameters.json'))",
+  "train = pd.read_csv('/opt/ml/input/data/train/train.csv')",
+  "vpath = '/opt/ml/input/data/validation/validation.csv'",
+  'tuning = pd.read_csv(vpath) if os.path.exists(vpath) else None',
+  "p = TabularPredictor(label=hp['label'], problem_type=hp['problem_type'], path='/opt/ml/model/predictor')",
+  "p.fit(train, tuning_data=tuning, time_limit=int(hp['time_limit']), presets=hp['presets'])",
+  `os.makedirs('${AUTOGLUON_CODE_DIR}', exist_ok=True)`,
+  `open('${AUTOGLUON_CODE_DIR}/inference.py', 'w').write(${JSON.stringify([
+    'import io, os',
+    'import pandas as pd',
+    'from autogluon.tabular import TabularPredictor',
+    "def model_fn(model_dir): return TabularPredictor.load(os.path.join(model_dir, 'predictor'))",
+    'def input_fn(body, content_type): return pd.read_csv(io.StringIO(body.decode() if isinstance(body, bytes) else body))',
+    'def predict_fn(data, predictor):',
+    "    if predictor.problem_type == 'binary': return predictor.predict_proba(data).iloc[:, 1]",
+    "    if predictor.problem_type == 'multiclass': return predictor.predict_proba(data)",
+    '    return predictor.predict(data)',
+    'def output_fn(prediction, accept): return prediction.to_csv(header=False, index=False)',
+    '',
+  ].join('\n'))})`,
+].join('\n');
+
+/**
+ * The training algorithm: a preset (XGBoost, AutoGluon, DeepAR) or a custom
+ * image. The preset fixes the channel format preprocess writes, the images
+ * (resolved per region), the default hyperparameters and the task type.
+ */
+export class TrainingAlgorithm {
+  /** SageMaker's built-in XGBoost; the objective follows from the task type. */
+  public static xgboost(options: XgboostOptions = {}): TrainingAlgorithm {
+    const taskType = options.taskType ?? TaskType.REGRESSION;
+    if (taskType === TaskType.FORECASTING) {
+      throw new Error('TrainingAlgorithm.xgboost() does not forecast: use TrainingAlgorithm.deepar() for TaskType.FORECASTING.');
+    }
+    if (taskType === TaskType.MULTICLASS_CLASSIFICATION && !(options.numClasses && options.numClasses >= 3)) {
+      throw new Error('TrainingAlgorithm.xgboost(): MULTICLASS_CLASSIFICATION needs numClasses (3 or more, the number of distinct target values).');
+    }
+    const objective: Record<string, Record<string, string>> = {
+      [TaskType.REGRESSION]: { objective: 'reg:squarederror', eval_metric: 'rmse' },
+      [TaskType.BINARY_CLASSIFICATION]: { objective: 'binary:logistic', eval_metric: 'auc' },
+      [TaskType.MULTICLASS_CLASSIFICATION]: { objective: 'multi:softprob', eval_metric: 'mlogloss', num_class: String(options.numClasses) },
+    };
+    const hyperparameters = { num_round: '100', max_depth: '6', eta: '0.2', ...objective[taskType], ...options.hyperparameters };
+    return new TrainingAlgorithm(Algorithm.XGBOOST, ChannelFormat.LABEL_FIRST_CSV, taskType, (scope) => {
+      const uri = AlgorithmImages.uriFor(scope, Algorithm.XGBOOST, { purpose: ImagePurpose.TRAINING, tag: options.imageTag });
+      return { trainingImageUri: uri, inferenceImageUri: uri, hyperparameters };
+    });
+  }
+
+  /** AutoGluon Tabular on the AWS AutoGluon training and inference DLCs, with a time budget. */
+  public static autogluon(options: AutogluonOptions): TrainingAlgorithm {
+    if (options.taskType === TaskType.FORECASTING) {
+      throw new Error('TrainingAlgorithm.autogluon() trains tabular models: use TrainingAlgorithm.deepar() for TaskType.FORECASTING.');
+    }
+    const seconds = options.timeLimit.toSeconds();
+    if (seconds < 60) {
+      throw new Error(`TrainingAlgorithm.autogluon(): timeLimit is ${seconds}s; give AutoGluon at least 1 minute.`);
+    }
+    const problemType: Record<string, string> = {
+      [TaskType.REGRESSION]: 'regression',
+      [TaskType.BINARY_CLASSIFICATION]: 'binary',
+      [TaskType.MULTICLASS_CLASSIFICATION]: 'multiclass',
+    };
+    return new TrainingAlgorithm(Algorithm.AUTOGLUON, ChannelFormat.HEADER_CSV, options.taskType, (scope, label) => ({
+      trainingImageUri: AlgorithmImages.uriFor(scope, Algorithm.AUTOGLUON, { purpose: ImagePurpose.TRAINING, tag: options.imageTag }),
+      inferenceImageUri: AlgorithmImages.uriFor(scope, Algorithm.AUTOGLUON, { purpose: ImagePurpose.INFERENCE }),
+      hyperparameters: {
+        label,
+        problem_type: problemType[options.taskType],
+        time_limit: String(seconds),
+        presets: options.presets ?? 'medium_quality',
+      },
+      containerEntrypoint: ['python3', '-c', AUTOGLUON_TRAIN],
+      inferenceEnvironment: { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: AUTOGLUON_CODE_DIR },
+    }), options.timeLimit);
+  }
+
+  /** SageMaker's built-in DeepAR forecasting (TaskType.FORECASTING). */
+  public static deepar(options: DeeparOptions): TrainingAlgorithm {
+    for (const [name, value] of [['contextLength', options.contextLength], ['predictionLength', options.predictionLength], ['epochs', options.epochs ?? 100]] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new Error(`TrainingAlgorithm.deepar(): ${name} is ${value}; give a whole number of at least 1.`);
+      }
+    }
+    if (!/^[0-9]*(min|H|D|W|M)$/.test(options.frequency)) {
+      throw new Error(`TrainingAlgorithm.deepar(): frequency '${options.frequency}' is not a DeepAR time_freq; use e.g. 5min, H, D, W or M.`);
+    }
+    const hyperparameters = {
+      time_freq: options.frequency,
+      context_length: String(options.contextLength),
+      prediction_length: String(options.predictionLength),
+      epochs: String(options.epochs ?? 100),
+      cardinality: 'auto',
+      ...options.hyperparameters,
+    };
+    const algorithm = new TrainingAlgorithm(Algorithm.DEEPAR, ChannelFormat.DEEPAR_JSON_LINES, TaskType.FORECASTING, (scope) => {
+      const uri = AlgorithmImages.uriFor(scope, Algorithm.DEEPAR, { purpose: ImagePurpose.TRAINING });
+      return { trainingImageUri: uri, inferenceImageUri: uri, hyperparameters };
+    });
+    return Object.assign(algorithm, { frequency: options.frequency, predictionLength: options.predictionLength });
+  }
+
+  /** Your own training image, fed the channels of one of the preset formats. */
+  public static custom(options: CustomAlgorithmOptions): TrainingAlgorithm {
+    if ((options.inputFormat === ChannelFormat.DEEPAR_JSON_LINES) !== (options.taskType === TaskType.FORECASTING)) {
+      throw new Error('TrainingAlgorithm.custom(): DEEPAR_JSON_LINES channels go with TaskType.FORECASTING and only with it; change inputFormat or taskType.');
+    }
+    const algorithm = ({
+      [ChannelFormat.LABEL_FIRST_CSV]: Algorithm.XGBOOST,
+      [ChannelFormat.HEADER_CSV]: Algorithm.AUTOGLUON,
+      [ChannelFormat.DEEPAR_JSON_LINES]: Algorithm.DEEPAR,
+    } as Record<ChannelFormat, Algorithm>)[options.inputFormat];
+    return new TrainingAlgorithm(algorithm, options.inputFormat, options.taskType, () => ({
+      trainingImageUri: options.imageUri,
+      inferenceImageUri: options.inferenceImageUri ?? options.imageUri,
+      hyperparameters: { ...options.hyperparameters },
+      inferenceEnvironment: options.inferenceEnvironment,
+    }), undefined, true);
+  }
+
+  /** DeepAR's time_freq, passed to preprocess as --freq. */
+  public readonly frequency?: string;
+  /** DeepAR's prediction_length, passed to preprocess as --prediction-length. */
+  public readonly predictionLength?: number;
+
+  private constructor(
+    /** The channel format preset (for the scripts' --algorithm). */
+    public readonly algorithm: Algorithm,
+    /** The format of the channels preprocess writes. */
+    public readonly channelFormat: ChannelFormat,
+    /** The task. */
+    public readonly taskType: TaskType,
+    private readonly binder: (scope: Construct, label: string) => BoundTrainingAlgorithm,
+    /** AutoGluon's time budget, which the training job's max runtime must exceed. */
+    public readonly timeLimit?: Duration,
+    /** Whether the image is the user's own. */
+    public readonly isCustom: boolean = false,
+  ) {}
+
+  /** Resolves images and hyperparameters for the stack of `scope`; `label` is the schema's target column. */
+  public bind(scope: Construct, label: string): BoundTrainingAlgorithm {
+    return this.binder(scope, label);
+  }
+}

@@ -1,0 +1,373 @@
+import { FakeServiceError, runStateMachine, StateMachineExecution, TaskCall } from '@freshet/test-utils';
+import { ApprovalMode } from '../../src';
+import { DeploymentOutcome, FakeAws, FakeAwsOptions } from './fixtures/fake-aws';
+import { expectedName, pollutionPipeline, STOCKS_ENDPOINT, STOCKS_ROLLBACK_ALARM, stocksPipeline, SynthesizedPipeline } from './fixtures/pipelines';
+
+/**
+ * Acceptance item 4: the state machine definition exactly as written to
+ * cdk.out, executed by aws-local-stepfunctions, with SageMaker, S3, SNS and
+ * Lambda faked at the task boundary (the gate runs our real handler).
+ */
+
+const PREFIX = 'ct-stocks';
+const RUN = 'nightly-2026-11-23';
+const CHAMPION_ARN = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/7';
+/** The config the endpoint runs before the update: one a previous run of this workflow created. */
+const PREVIOUS_CONFIG = expectedName(PREFIX, 'config', 'nightly-2026-11-22');
+
+const GOOD_METRICS = { rmse: 3.2, mae: 2.1, r2: 0.93, rows: 23037 };
+
+let stocks: SynthesizedPipeline;
+beforeAll(() => {
+  stocks = stocksPipeline();
+});
+
+async function run(options: FakeAwsOptions, executionName = RUN, input: unknown = {}): Promise<{ run: StateMachineExecution; aws: FakeAws }> {
+  const aws = new FakeAws({ currentEndpointConfig: PREVIOUS_CONFIG, ...options });
+  const execution = await runStateMachine(stocks.definition, { input, executionName, taskResponses: aws.taskResponses(stocks.definition) });
+  return { run: execution, aws };
+}
+
+function callsTo(execution: StateMachineExecution, state: string): TaskCall[] {
+  return execution.calls.filter((c) => c.state === state);
+}
+
+function onlyCall(execution: StateMachineExecution, state: string): any {
+  const calls = callsTo(execution, state);
+  if (calls.length !== 1) throw new Error(`Expected one call to "${state}", got ${calls.length}; calls: ${execution.calls.map((c) => c.state).join(', ')}`);
+  return calls[0].parameters;
+}
+
+const TRAINING_STATES = ['Preprocess', 'Train', 'Create candidate model', 'Transform test channel', 'Delete candidate model', 'Evaluate', 'Read evaluation'];
+const ENDPOINT_STATES = ['Create model', 'Create endpoint config', 'Update endpoint', 'Check endpoint', 'Delete superseded config'];
+
+/** The parameters every run gives the training half of the workflow, whatever the gate later decides. */
+function expectTrainingParameters(execution: StateMachineExecution, executionName: string, hyperparameterOverrides: Record<string, string> = {}) {
+  const lake = `s3://${stocks.lakeBucketName}`;
+  const preprocess = onlyCall(execution, 'Preprocess');
+  expect(preprocess.ProcessingJobName).toBe(expectedName(PREFIX, 'prep', executionName));
+  expect(preprocess.RoleArn).toBe(stocks.executionRoleArn);
+  expect(preprocess.ProcessingInputs.map((i: any) => [i.InputName, i.S3Input.S3Uri])).toEqual([
+    ['code', expect.stringMatching(/^s3:\/\/cdk-[a-z0-9]+-assets-123456789012-us-east-1\/[0-9a-f]{64}\.zip$/)],
+    ['snapshot', `${lake}/snapshots/stocks/latest/`],
+  ]);
+  expect(preprocess.ProcessingOutputConfig.Outputs.map((o: any) => [o.OutputName, o.S3Output.S3Uri])).toEqual([
+    ['training', `${lake}/training/${executionName}/`],
+    ['baseline', `${lake}/baselines/${executionName}/`],
+    ['rejected', `${lake}/rejected/preprocess/stocks/${executionName}/`],
+  ]);
+  expect(preprocess.ProcessingOutputConfig.KmsKeyId).toBe(stocks.lakeKeyArn);
+  const args: string[] = preprocess.AppSpecification.ContainerArguments;
+  expect(args[0]).toBe('preprocess.py');
+  expect(args[args.indexOf('--algorithm') + 1]).toBe('autogluon');
+  expect(JSON.parse(args[args.indexOf('--schema') + 1])).toMatchObject({ name: 'stocks', targetColumn: 'price' });
+
+  const train = onlyCall(execution, 'Train');
+  expect(train.TrainingJobName).toBe(expectedName(PREFIX, 'train', executionName));
+  expect(train.InputDataConfig.map((c: any) => [c.ChannelName, c.ContentType, c.DataSource.S3DataSource.S3Uri])).toEqual([
+    ['train', 'text/csv', `${lake}/training/${executionName}/train/`],
+    ['validation', 'text/csv', `${lake}/training/${executionName}/validation/`],
+  ]);
+  expect(train.OutputDataConfig).toEqual({ S3OutputPath: `${lake}/models/${executionName}/`, KmsKeyId: stocks.lakeKeyArn });
+  // AutoGluon's preset: the label column and the time budget, merged with the execution input's overrides.
+  expect(train.HyperParameters).toMatchObject({ label: 'price', time_limit: '1800', ...hyperparameterOverrides });
+  expect(Object.values(train.HyperParameters).every((v) => typeof v === 'string')).toBe(true);
+
+  const modelData = `${lake}/models/${executionName}/${expectedName(PREFIX, 'train', executionName)}/output/model.tar.gz`;
+  expect(onlyCall(execution, 'Create candidate model')).toMatchObject({
+    ModelName: expectedName(PREFIX, 'cand', executionName),
+    ExecutionRoleArn: stocks.executionRoleArn,
+    PrimaryContainer: { ModelDataUrl: modelData },
+  });
+  expect(onlyCall(execution, 'Transform test channel')).toMatchObject({
+    TransformJobName: expectedName(PREFIX, 'xform', executionName),
+    ModelName: expectedName(PREFIX, 'cand', executionName),
+    TransformInput: { DataSource: { S3DataSource: { S3Uri: `${lake}/training/${executionName}/transform-input/` } } },
+    TransformOutput: { S3OutputPath: `${lake}/evaluation/${executionName}/predictions/` },
+  });
+  expect(onlyCall(execution, 'Delete candidate model')).toEqual({ ModelName: expectedName(PREFIX, 'cand', executionName) });
+  const evaluate = onlyCall(execution, 'Evaluate');
+  expect(evaluate.ProcessingJobName).toBe(expectedName(PREFIX, 'eval', executionName));
+  expect(evaluate.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri).toBe(`${lake}/evaluation/${executionName}/`);
+  expect(onlyCall(execution, 'Read evaluation')).toEqual({ Bucket: stocks.lakeBucketName, Key: `evaluation/${executionName}/evaluation.json` });
+}
+
+function expectEveryNameFitsSageMaker(execution: StateMachineExecution) {
+  const nameKeys = ['ProcessingJobName', 'TrainingJobName', 'TransformJobName', 'ModelName', 'EndpointConfigName'];
+  const names = execution.calls.flatMap((c) => nameKeys.filter((k) => typeof c.parameters[k] === 'string').map((k) => c.parameters[k] as string));
+  expect(names.length).toBeGreaterThan(0);
+  for (const name of names) expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+}
+
+describe('stocks (AutoGluon, deployed to an endpoint)', () => {
+  test('a passing run registers, deploys with the guardrails, deletes the superseded config after InService, and notifies success', async () => {
+    const { run: execution, aws } = await run(
+      { evaluation: GOOD_METRICS, champion: { arn: CHAMPION_ARN, metricName: 'rmse', metricValue: 3.5 } },
+      RUN,
+      { hyperparameters: { presets: 'best_quality' }, reason: 'drift' },
+    );
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited[execution.visited.length - 1]).toBe('Deployed');
+    expectTrainingParameters(execution, RUN, { presets: 'best_quality' });
+
+    // The gate's inputs: the candidate's rmse, the champion found, and the gate props.
+    expect(onlyCall(execution, 'Find champion')).toMatchObject({ ModelPackageGroupName: 'stocks-models', ModelApprovalStatus: 'Approved', SortBy: 'CreationTime', SortOrder: 'Descending' });
+    expect(onlyCall(execution, 'Describe champion')).toEqual({ ModelPackageName: CHAMPION_ARN });
+    expect(onlyCall(execution, 'Gate')).toMatchObject({ metricName: 'rmse', metricValue: 3.2, higherIsBetter: false, threshold: 5, minImprovement: 0.1 });
+
+    const register = onlyCall(execution, 'Register model');
+    expect(register).toMatchObject({
+      ModelPackageGroupName: 'stocks-models',
+      ModelApprovalStatus: 'Approved',
+      ModelPackageDescription: `Run ${RUN} (drift)`,
+      CustomerMetadataProperties: { gateMetricName: 'rmse', gateMetricValue: '3.2', run: RUN, trainingJob: expectedName(PREFIX, 'train', RUN) },
+      ModelMetrics: { ModelQuality: { Statistics: { S3Uri: `s3://${stocks.lakeBucketName}/evaluation/${RUN}/evaluation.json` } } },
+    });
+
+    const model = expectedName(PREFIX, 'model', RUN);
+    const config = expectedName(PREFIX, 'config', RUN);
+    expect(onlyCall(execution, 'Create model')).toMatchObject({ ModelName: model, ExecutionRoleArn: stocks.modelRoleArn });
+    expect(onlyCall(execution, 'Create endpoint config')).toMatchObject({
+      EndpointConfigName: config,
+      KmsKeyId: stocks.endpointKeyArn,
+      ProductionVariants: [{ VariantName: 'primary', ModelName: model, InitialVariantWeight: 1, InstanceType: 'ml.m5.large', InitialInstanceCount: 2 }],
+    });
+    expect(onlyCall(execution, 'Update endpoint')).toEqual({
+      EndpointName: STOCKS_ENDPOINT,
+      EndpointConfigName: config,
+      RetainAllVariantProperties: false,
+      DeploymentConfig: {
+        BlueGreenUpdatePolicy: {
+          TrafficRoutingConfiguration: { Type: 'CANARY', WaitIntervalInSeconds: 300, CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } },
+          TerminationWaitInSeconds: 600,
+        },
+        AutoRollbackConfiguration: { Alarms: [{ AlarmName: STOCKS_ROLLBACK_ALARM }] },
+      },
+    });
+    // Polled until InService on the new config: Updating first, then InService.
+    expect(callsTo(execution, 'Check endpoint')).toHaveLength(2);
+    expect(aws.endpointConfig).toBe(config);
+    // The superseded config goes only after the update succeeded, and it is the one the endpoint ran before.
+    expect(aws.deletedEndpointConfigs).toEqual([PREVIOUS_CONFIG]);
+    const order = execution.calls.map((c) => c.state);
+    expect(order.indexOf('Delete superseded config')).toBeGreaterThan(order.lastIndexOf('Check endpoint'));
+
+    expect(aws.published).toHaveLength(1);
+    expect(aws.published[0].topicArn).toBe(stocks.topicArn);
+    expect(aws.published[0].message).toMatchObject({ outcome: 'deployed', dataset: 'stocks', run: RUN, endpoint: STOCKS_ENDPOINT, metrics: GOOD_METRICS });
+    expect(aws.published[0].message.reason).toMatch(/rmse 3\.2 passes the threshold 5 and beats the champion's 3\.5/);
+    expectEveryNameFitsSageMaker(execution);
+  });
+
+  test('a config CloudFormation created is not deleted after a successful update', async () => {
+    const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, currentEndpointConfig: 'StocksEndpointConfig-AbC123' });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(callsTo(execution, 'Delete superseded config')).toEqual([]);
+    expect(aws.deletedEndpointConfigs).toEqual([]);
+    expect(aws.published.map((m) => m.message.outcome)).toEqual(['deployed']);
+  });
+
+  test('a run below the absolute threshold ends rejected without touching the endpoint', async () => {
+    const { run: execution, aws } = await run({ evaluation: { ...GOOD_METRICS, rmse: 7.5 } });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited.slice(-3)).toEqual(['Passes gate?', 'Notify rejection', 'Rejected']);
+    expect(execution.output).toMatchObject({ passed: false, metricName: 'rmse', metricValue: 7.5, championArn: null });
+    expectTrainingParameters(execution, RUN);
+    // No champion: the gate still ran, on the threshold alone.
+    expect(callsTo(execution, 'Describe champion')).toEqual([]);
+    expect(onlyCall(execution, 'Gate')).toMatchObject({ metricValue: 7.5, threshold: 5, search: { packages: [] } });
+    expectEndpointUntouched(execution, aws);
+    expect(aws.published).toHaveLength(1);
+    expect(aws.published[0].message).toMatchObject({ outcome: 'rejected', run: RUN, metrics: { rmse: 7.5 } });
+    expect(aws.published[0].message.reason).toBe('rmse 7.5 misses the threshold 5 (lower is better)');
+  });
+
+  test('a run that passes the threshold but does not beat the champion by the margin ends rejected', async () => {
+    const { run: execution, aws } = await run({ evaluation: { ...GOOD_METRICS, rmse: 3.45 }, champion: { arn: CHAMPION_ARN, metricName: 'rmse', metricValue: 3.5 } });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited.slice(-2)).toEqual(['Notify rejection', 'Rejected']);
+    expect(onlyCall(execution, 'Describe champion')).toEqual({ ModelPackageName: CHAMPION_ARN });
+    expect(execution.output).toMatchObject({ passed: false, championArn: CHAMPION_ARN, championValue: 3.5, metricValue: 3.45 });
+    expectEndpointUntouched(execution, aws);
+    expect(aws.published).toHaveLength(1);
+    expect(aws.published[0].message.outcome).toBe('rejected');
+    expect(aws.published[0].message.reason).toMatch(/rmse 3\.45 does not beat the champion's 3\.5 by 0\.1/);
+  });
+
+  test('a training job that fails ends in the failure notification, and no later task runs', async () => {
+    const cause = JSON.stringify({ TrainingJobName: expectedName(PREFIX, 'train', RUN), TrainingJobStatus: 'Failed', FailureReason: 'AlgorithmError: label column price not found' });
+    const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, failures: { 'sagemaker:createTrainingJob.sync': new FakeServiceError('States.TaskFailed', cause) } });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.TaskFailed');
+    expect(execution.cause).toBe(cause);
+    expect(execution.calls.map((c) => c.state)).toEqual(['Preprocess', 'Train', 'Notify failure']);
+    expect(execution.visited.slice(-3)).toEqual(['Train', 'Notify failure', 'Failed']);
+    expect(aws.published).toHaveLength(1);
+    expect(aws.published[0].message).toMatchObject({ outcome: 'failed', run: RUN, error: 'States.TaskFailed', cause });
+  });
+
+  test('a SageMaker API error on Train is retried with backoff, then ends in the failure notification', async () => {
+    const { run: execution, aws } = await run({
+      evaluation: GOOD_METRICS,
+      failures: { 'sagemaker:createTrainingJob.sync': new FakeServiceError('SageMaker.AmazonSageMakerException', 'Rate exceeded') },
+    });
+    expect(execution.status).toBe('FAILED');
+    // The first attempt and the 4 retries, each with the same (idempotent) job name.
+    const trains = callsTo(execution, 'Train');
+    expect(trains).toHaveLength(5);
+    expect(new Set(trains.map((c) => c.parameters.TrainingJobName))).toEqual(new Set([expectedName(PREFIX, 'train', RUN)]));
+    expect(execution.calls.map((c) => c.state).filter((s) => s !== 'Train')).toEqual(['Preprocess', 'Notify failure']);
+    expect(aws.published[0].message).toMatchObject({ outcome: 'failed', error: 'SageMaker.AmazonSageMakerException', cause: 'Rate exceeded' });
+  });
+
+  test('a deployment the guardrails roll back ends in the failure notification, and the superseded config is kept', async () => {
+    const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, deployment: DeploymentOutcome.ROLLS_BACK });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('DeploymentRolledBack');
+    expect(execution.cause).toBe(`${STOCKS_ENDPOINT} rolled back to ${PREVIOUS_CONFIG} (InService) instead of ${expectedName(PREFIX, 'config', RUN)}`);
+    expect(onlyCall(execution, 'Update endpoint').EndpointConfigName).toBe(expectedName(PREFIX, 'config', RUN));
+    expect(execution.visited.slice(-4)).toEqual(['Endpoint updated?', 'Deployment rolled back', 'Notify failure', 'Failed']);
+    expect(callsTo(execution, 'Delete superseded config')).toEqual([]);
+    expect(aws.deletedEndpointConfigs).toEqual([]);
+    expect(aws.endpointConfig).toBe(PREVIOUS_CONFIG);
+    expect(aws.published.map((m) => m.message.outcome)).toEqual(['failed']);
+    expect(aws.published[0].message).toMatchObject({ error: 'DeploymentRolledBack', run: RUN });
+  });
+
+  test('an endpoint that ends Failed ends in the failure notification, and the superseded config is kept', async () => {
+    const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, deployment: DeploymentOutcome.FAILS });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('DeploymentFailed');
+    expect(execution.visited.slice(-3)).toEqual(['Deployment failed', 'Notify failure', 'Failed']);
+    expect(aws.deletedEndpointConfigs).toEqual([]);
+    expect(aws.published.map((m) => m.message.outcome)).toEqual(['failed']);
+  });
+
+  test('an endpoint still Updating after the deployment timeout ends in the failure notification, polled once per interval', async () => {
+    const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, deployment: DeploymentOutcome.HANGS });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('DeploymentTimedOut');
+    expect(execution.cause).toBe(`${STOCKS_ENDPOINT} was still Updating after 2 hours`);
+    // The default 2-hour deployment timeout at the default 1-minute poll interval: 120 polls, none waited for in wall-clock time.
+    expect(callsTo(execution, 'Check endpoint')).toHaveLength(120);
+    expect(execution.visited.filter((s) => s === 'Wait for endpoint')).toHaveLength(120);
+    expect(aws.deletedEndpointConfigs).toEqual([]);
+    expect(aws.published.map((m) => m.message.outcome)).toEqual(['failed']);
+  });
+
+  test('two executions with different names give every job, model and config different names', async () => {
+    const first = await run({ evaluation: GOOD_METRICS }, 'run-a');
+    const second = await run({ evaluation: GOOD_METRICS }, 'run-b');
+    const names = (execution: StateMachineExecution) => execution.calls
+      .filter((c) => ['Preprocess', 'Train', 'Transform test channel', 'Evaluate', 'Create model', 'Create endpoint config'].includes(c.state))
+      .map((c) => ['ProcessingJobName', 'TrainingJobName', 'TransformJobName', 'ModelName', 'EndpointConfigName'].map((k) => c.parameters[k]).find((v) => v !== undefined));
+    expect(names(first.run)).toHaveLength(6);
+    expect(new Set([...names(first.run), ...names(second.run)]).size).toBe(12);
+    expect(onlyCall(first.run, 'Train').TrainingJobName).toBe(expectedName(PREFIX, 'train', 'run-a'));
+    expect(onlyCall(second.run, 'Train').TrainingJobName).toBe(expectedName(PREFIX, 'train', 'run-b'));
+  });
+
+  test('an 80-character execution name still gives SageMaker names of at most 63 characters, and lake keys with the full name', async () => {
+    const longName = `retrain-after-drift-alarm_${'x'.repeat(80)}`.slice(0, 80);
+    expect(longName).toHaveLength(80);
+    const { run: execution } = await run({ evaluation: GOOD_METRICS }, longName);
+    expect(execution.status).toBe('SUCCEEDED');
+    expectEveryNameFitsSageMaker(execution);
+    expectTrainingParameters(execution, longName);
+    expect(onlyCall(execution, 'Create endpoint config').EndpointConfigName).toBe(expectedName(PREFIX, 'config', longName));
+  });
+
+  test('the execution input can point at another snapshot', async () => {
+    const dataUri = `s3://${'other-bucket'}/exports/stocks/2026-11-01/`;
+    const { run: execution } = await run({ evaluation: GOOD_METRICS }, RUN, { dataUri });
+    expect(execution.visited).toContain('Use given data');
+    expect(onlyCall(execution, 'Preprocess').ProcessingInputs[1].S3Input.S3Uri).toBe(dataUri);
+  });
+});
+
+function expectEndpointUntouched(execution: StateMachineExecution, aws: FakeAws) {
+  const states = execution.calls.map((c) => c.state);
+  for (const state of ['Register model', ...ENDPOINT_STATES]) expect(states).not.toContain(state);
+  // By API, not only by state name: the only CreateModel is the candidate the batch transform used (deleted after it).
+  const createModels = execution.calls.filter((c) => c.resource.endsWith(':sagemaker:createModel')).map((c) => c.parameters.ModelName);
+  expect(createModels).toEqual([expectedName(PREFIX, 'cand', RUN)]);
+  expect(execution.calls.filter((c) => /:sagemaker:(createEndpointConfig|updateEndpoint|deleteEndpointConfig)$/.test(c.resource))).toEqual([]);
+  expect(states.slice(0, TRAINING_STATES.length)).toEqual(TRAINING_STATES);
+  expect(aws.endpointConfig).toBe(PREVIOUS_CONFIG);
+  expect(aws.deletedEndpointConfigs).toEqual([]);
+}
+
+describe('pollution (DeepAR, registered without an endpoint)', () => {
+  let pollution: SynthesizedPipeline;
+  beforeAll(() => {
+    pollution = pollutionPipeline();
+  });
+
+  test('a passing run trains DeepAR on JSON lines, gates on wQL, registers the model and notifies, with no endpoint step', async () => {
+    const aws = new FakeAws({ evaluation: { wql: 0.12, mape: 0.18 }, champion: { arn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/pollution-models/3', metricName: 'wql', metricValue: 0.15 } });
+    const execution = await runStateMachine(pollution.definition, {
+      executionName: 'hourly-1',
+      input: { hyperparameters: { epochs: '20' } },
+      taskResponses: aws.taskResponses(pollution.definition),
+    });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited[execution.visited.length - 1]).toBe('Registered');
+    const lake = `s3://${pollution.lakeBucketName}`;
+    const preprocess = onlyCall(execution, 'Preprocess');
+    const args: string[] = preprocess.AppSpecification.ContainerArguments;
+    expect([args[args.indexOf('--algorithm') + 1], args[args.indexOf('--freq') + 1], args[args.indexOf('--prediction-length') + 1]]).toEqual(['deepar', 'H', '24']);
+    const train = onlyCall(execution, 'Train');
+    expect(train.TrainingJobName).toBe(expectedName('ct-pollution', 'train', 'hourly-1'));
+    expect(train.InputDataConfig.map((c: any) => [c.ChannelName, c.ContentType, c.DataSource.S3DataSource.S3Uri])).toEqual([
+      ['train', 'application/jsonlines', `${lake}/training/hourly-1/train/`],
+      ['test', 'application/jsonlines', `${lake}/training/hourly-1/test/`],
+    ]);
+    expect(train.HyperParameters).toMatchObject({ time_freq: 'H', context_length: '72', prediction_length: '24', epochs: '20' });
+    expect(onlyCall(execution, 'Gate')).toMatchObject({ metricName: 'wql', metricValue: 0.12, higherIsBetter: false, threshold: 0.3, minImprovement: 0.01 });
+    expect(onlyCall(execution, 'Register model')).toMatchObject({ ModelPackageGroupName: 'pollution-models', CustomerMetadataProperties: { gateMetricName: 'wql', gateMetricValue: '0.12' } });
+    expect(execution.calls.map((c) => c.state)).not.toContain('Update endpoint');
+    expect(aws.published.map((m) => m.message.outcome)).toEqual(['registered']);
+  });
+
+  describe('with manual approval', () => {
+    let manual: SynthesizedPipeline;
+    beforeAll(() => {
+      manual = pollutionPipeline(ApprovalMode.MANUAL);
+    });
+    const evaluation = { wql: 0.12, mape: 0.18 };
+
+    test('registers as PendingManualApproval and waits, polling, until a reviewer approves', async () => {
+      const aws = new FakeAws({ evaluation, approvalStatuses: ['PendingManualApproval', 'PendingManualApproval', 'Approved'] });
+      const execution = await runStateMachine(manual.definition, { executionName: 'hourly-2', taskResponses: aws.taskResponses(manual.definition) });
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(onlyCall(execution, 'Register model').ModelApprovalStatus).toBe('PendingManualApproval');
+      const checks = callsTo(execution, 'Check approval');
+      expect(checks).toHaveLength(3);
+      expect(new Set(checks.map((c) => c.parameters.ModelPackageName))).toEqual(new Set(['arn:aws:sagemaker:us-east-1:123456789012:model-package/pollution-models/2']));
+      expect(execution.visited[execution.visited.length - 1]).toBe('Registered');
+      expect(aws.published.map((m) => m.message.outcome)).toEqual(['registered']);
+    });
+
+    test('a reviewer\'s rejection ends the run rejected, saying so', async () => {
+      const aws = new FakeAws({ evaluation, approvalStatuses: ['PendingManualApproval', 'Rejected'] });
+      const execution = await runStateMachine(manual.definition, { executionName: 'hourly-3', taskResponses: aws.taskResponses(manual.definition) });
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(execution.visited.slice(-4)).toEqual(['Approval decided?', 'Approval rejected', 'Notify rejection', 'Rejected']);
+      expect(aws.published).toHaveLength(1);
+      expect(aws.published[0].message).toMatchObject({
+        outcome: 'rejected',
+        reason: 'a reviewer rejected the model package arn:aws:sagemaker:us-east-1:123456789012:model-package/pollution-models/2',
+      });
+    });
+
+    test('no decision within the approval timeout ends the run rejected after the last poll', async () => {
+      const aws = new FakeAws({ evaluation, approvalStatuses: ['PendingManualApproval'] });
+      const execution = await runStateMachine(manual.definition, { executionName: 'hourly-4', taskResponses: aws.taskResponses(manual.definition) });
+      expect(execution.status).toBe('SUCCEEDED');
+      // One hour at the default one-minute poll interval.
+      expect(callsTo(execution, 'Check approval')).toHaveLength(60);
+      expect(execution.visited.slice(-3)).toEqual(['Approval timed out', 'Notify rejection', 'Rejected']);
+      expect(aws.published[0].message.reason).toMatch(/^nobody approved the model package .* within 1 hour$/);
+    });
+  });
+});

@@ -1,0 +1,546 @@
+import { createHash } from 'node:crypto';
+import { Algorithm, AlgorithmImages, ImagePurpose, TrafficShiftingMode } from '@freshet/core';
+import { GlueEtl } from '@freshet/glue-etl';
+import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { ApprovalMode, CategoricalEncoding, ChannelFormat, DataExtract, RunNames, TaskType, TrainingAlgorithm } from '../src';
+import { definitionOf, state } from './fixtures/asl';
+import { buildPipeline, endpointTarget, pollutionSchema, stocksSchema } from './fixtures/pipelines';
+import { THROTTLING_ERRORS } from '../src/retrain-workflow';
+
+const deepar = () => TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24, epochs: 20 });
+const autogluon = () => TrainingAlgorithm.autogluon({ taskType: TaskType.REGRESSION, timeLimit: Duration.minutes(30), presets: 'best_quality' });
+
+describe('state graph', () => {
+  test('runs extract, preprocess, train, transform, evaluate, gate, register, notify in order', () => {
+    const def = definitionOf(buildPipeline().stack);
+    const path: string[] = [];
+    let name: string | undefined = def.StartAt;
+    // Follow the happy path: Next, a Choice's first rule (data from the extract, a champion, passing the gate).
+    while (name && path.length < 40) {
+      path.push(name);
+      const s = state(def, name);
+      name = s.Type === 'Choice' ? s.Choices[0].Next : s.Next;
+    }
+    expect(path).toEqual([
+      'Read input', 'Apply input defaults', 'Data given?', 'Use extracted data', 'Preprocess', 'Train',
+      'Create candidate model', 'Transform test channel', 'Delete candidate model', 'Evaluate', 'Read evaluation',
+      'Find champion', 'Champion exists?', 'Describe champion', 'Gate', 'Passes gate?', 'Register model', 'Notify success', 'Registered',
+    ]);
+    expect(state(def, 'Registered').Type).toBe('Succeed');
+    expect(state(def, 'Passes gate?').Default).toBe('Notify rejection');
+    expect(state(def, 'Notify rejection').Next).toBe('Rejected');
+    expect(state(def, 'Rejected')).toMatchObject({ Type: 'Succeed', OutputPath: '$.gate' });
+    expect(state(def, 'Champion exists?').Default).toBe('Gate');
+  });
+
+  test('every Task state retries throttling with backoff and catches everything into the failure notification', () => {
+    const def = definitionOf(buildPipeline({ approval: ApprovalMode.MANUAL }, (stack) => ({ deployTo: endpointTarget(stack) })).stack);
+    const taskNames = Object.entries(def.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+    expect(taskNames.length).toBeGreaterThanOrEqual(18);
+    for (const name of taskNames) {
+      const s = state(def, name);
+      const retry = (s.Retry ?? []).find((r: any) => r.ErrorEquals.includes('SageMaker.ThrottlingException'));
+      expect({ name, retry: retry && { errors: retry.ErrorEquals, backoff: retry.BackoffRate, attempts: retry.MaxAttempts } })
+        .toEqual({ name, retry: { errors: THROTTLING_ERRORS, backoff: 2, attempts: 4 } });
+      const catchAll = (s.Catch ?? []).find((c: any) => c.ErrorEquals.includes('States.ALL'));
+      // The failure notification itself ends in the Fail state, whatever happens.
+      const expected = name === 'Notify failure' ? 'Failed' : 'Notify failure';
+      expect({ name, next: catchAll?.Next }).toEqual({ name, next: expected });
+      // eslint-disable-next-line @stylistic/max-len
+      expect(typeof s.TimeoutSeconds === 'number' || s.Resource.includes('lambda:invoke') || s.Resource.includes('sns:publish') || s.TimeoutSeconds !== undefined).toBe(true);
+    }
+    expect(state(def, 'Notify failure').Next).toBe('Failed');
+    expect(state(def, 'Failed')).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  });
+
+  test('normalizes the execution input with defaults and derives the run names and URIs', () => {
+    const def = definitionOf(buildPipeline().stack);
+    const read = state(def, 'Read input');
+    expect(read.Parameters.defaults).toEqual({ dataUri: '', hyperparameters: {}, reason: 'manual' });
+    expect(read.Parameters['hash.$']).toBe("States.Hash($$.Execution.Name, 'MD5')");
+    const apply = state(def, 'Apply input defaults');
+    expect(apply.Parameters['input.$']).toBe('States.JsonMerge($.defaults, $.given, false)');
+    expect(apply.Parameters.run['trainingJob.$']).toBe("States.Format('ct-stocks-train-{}', $.hash)");
+    expect(apply.Parameters.run['endpointConfig.$']).toBe("States.Format('ct-stocks-config-{}', $.hash)");
+    expect(apply.Parameters.run['trainingUri.$']).toMatch(/^States\.Format\('s3:\/\/[a-z0-9.-]+\/training\/\{\}\/', \$\.runId\)$/);
+    expect(apply.Parameters.run['evaluationKey.$']).toBe("States.Format('evaluation/{}/evaluation.json', $.runId)");
+    expect(state(def, 'Data given?').Choices[0]).toMatchObject({ Variable: '$.input.dataUri', StringEquals: '' });
+    expect(state(def, 'Use given data')).toMatchObject({ InputPath: '$.input.dataUri', ResultPath: '$.snapshotUri' });
+    expect(state(def, 'Train').Parameters['HyperParameters.$']).toBe('States.JsonMerge($.algorithmHyperparameters, $.input.hyperparameters, false)');
+  });
+});
+
+describe('names', () => {
+  test('every SageMaker name fits in 63 characters with the longest prefix and an 80-character execution name', () => {
+    const prefix = 'a'.repeat(RunNames.MAX_PREFIX_LENGTH);
+    const def = definitionOf(buildPipeline({ namePrefix: prefix }).stack);
+    const hash = createHash('md5').update('x'.repeat(80)).digest('hex');
+    const run = state(def, 'Apply input defaults').Parameters.run;
+    const names = Object.keys(RunNames.KINDS).map((kind) => {
+      const template = /^States\.Format\('([^']+)', \$\.hash\)$/.exec(run[`${kind}.$`])![1];
+      return template.replace('{}', hash);
+    });
+    expect(names).toHaveLength(7);
+    for (const name of names) {
+      expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+      expect(name.length).toBeLessThanOrEqual(RunNames.MAX_SAGEMAKER_NAME_LENGTH);
+    }
+    expect(new Set(names).size).toBe(7);
+    expect(RunNames.longestName(prefix)).toBe(Math.max(...names.map((n) => n.length)));
+  });
+
+  test('the default prefix comes from the dataset, shortened and cleaned', () => {
+    expect(RunNames.defaultPrefix('stocks')).toBe('ct-stocks');
+    expect(RunNames.defaultPrefix('Air_Quality_Readings_2024')).toBe('ct-air-quality-readi');
+    expect(RunNames.defaultPrefix('Air_Quality_Readings_2024').length).toBeLessThanOrEqual(20);
+  });
+
+  test.each([['Upper'], ['a'.repeat(21)], ['9starts-with-digit'], ['double--hyphen'], ['under_score']])('rejects the prefix %s', (prefix) => {
+    expect(() => buildPipeline({ namePrefix: prefix })).toThrow(/namePrefix .* must be 1-20 lowercase letters/);
+  });
+});
+
+describe('extract', () => {
+  test('defaults to reading snapshots/<dataset>/latest/ with no extract task', () => {
+    const { stack, lake } = buildPipeline();
+    const def = definitionOf(stack);
+    expect(def.States.Extract).toBeUndefined();
+    expect(state(def, 'Data given?').Choices[0].Next).toBe('Use extracted data');
+    expect(state(def, 'Use extracted data').Result).toMatch(/^s3:\/\/[a-z0-9.-]+\/snapshots\/stocks\/latest\/$/);
+    expect(lake).toBeDefined();
+  });
+
+  test('a given S3 prefix is read as is', () => {
+    const def = definitionOf(buildPipeline({ extract: DataExtract.s3Prefix('exports/stocks/') }).stack);
+    expect(state(def, 'Use extracted data').Result).toMatch(/\/exports\/stocks\/$/);
+  });
+
+  test('GlueEtl runs the ETL job to completion with the run id, then reads the given prefix', () => {
+    const { stack } = buildPipeline({}, (s, lake) => ({
+      extract: DataExtract.glueEtl(new GlueEtl(s, 'Etl', { schema: pollutionSchema(), lakeBucket: lake.bucket }), 'exports/stocks/'),
+    }));
+    const def = definitionOf(stack);
+    const extract = state(def, 'Extract');
+    expect(extract.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
+    expect(extract.Parameters.Arguments).toEqual({ '--run_id.$': '$.run.id' });
+    expect(extract.ResultPath).toBe('$.extract');
+    expect(extract.Next).toBe('Use extracted data');
+    expect(state(def, 'Data given?').Choices[0].Next).toBe('Extract');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['glue:StartJobRun']) })]) },
+    });
+  });
+
+  test('a Redshift snapshot: the UNLOAD fragment in a one-branch Parallel that the failure Catch covers, then that run\'s snapshot', () => {
+    const { stack, pipeline } = buildPipeline({}, (s, lake) => ({
+      extract: DataExtract.redshiftSnapshot(new RedshiftWarehouse(s, 'Warehouse', { schema: stocksSchema(), lakeBucket: lake.bucket })),
+    }));
+    const def = definitionOf(stack);
+    const extract = state(def, 'Extract');
+    expect(extract.Type).toBe('Parallel');
+    expect(extract.ResultSelector).toEqual({ 's3Uri.$': '$[0].snapshot.s3Uri', 'statementId.$': '$[0].snapshot.statementId' });
+    expect(extract.Catch[0].Next).toBe('Notify failure');
+    expect(extract.Retry.length).toBeGreaterThan(0);
+    expect(state(def, 'Use extracted data').InputPath).toBe('$.extract.s3Uri');
+    const branch = JSON.stringify(extract.Branches[0]);
+    expect(branch).toContain('UNLOAD');
+    expect(branch).toContain('snapshots/stocks/');
+    expect(branch).toContain('$.run.id');
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(pipeline.stateMachine.role.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'] })]) },
+    });
+    // The job role reads the warehouse's snapshot prefix.
+    expect(JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy'))).toContain('/snapshots/stocks/*');
+  });
+
+  test('a Redshift snapshot of another dataset is refused', () => {
+    expect(() => buildPipeline({}, (s, lake) => ({
+      extract: DataExtract.redshiftSnapshot(new RedshiftWarehouse(s, 'Warehouse', { schema: pollutionSchema(), lakeBucket: lake.bucket })),
+    }))).toThrow(/the warehouse holds dataset 'pollution' but the pipeline trains on 'stocks'/);
+  });
+
+  test.each([['/snapshots/'], ['s3://lake/snapshots/'], ['snapshots']])('rejects the prefix %s', (prefix) => {
+    expect(() => DataExtract.s3Prefix(prefix)).toThrow(/give a lake key prefix that ends with '\/'/);
+  });
+});
+
+describe('algorithms', () => {
+  test('XGBoost: the regional image, the objective from the task type, CSV channels with validation', () => {
+    // eslint-disable-next-line @stylistic/max-len
+    const def = definitionOf(buildPipeline({ algorithm: TrainingAlgorithm.xgboost({ taskType: TaskType.BINARY_CLASSIFICATION, hyperparameters: { num_round: '300' } }) }).stack);
+    const train = state(def, 'Train');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(train.Parameters.AlgorithmSpecification).toEqual({ TrainingImage: AlgorithmImages.uriIn(Algorithm.XGBOOST, 'us-east-1', { purpose: ImagePurpose.TRAINING }), TrainingInputMode: 'File' });
+    // eslint-disable-next-line @stylistic/max-len
+    expect(state(def, 'Read input').Parameters.hyperparameters).toEqual({ num_round: '300', max_depth: '6', eta: '0.2', objective: 'binary:logistic', eval_metric: 'auc' });
+    expect(train.Parameters.InputDataConfig.map((c: any) => [c.ChannelName, c.ContentType, c.DataSource.S3DataSource['S3Uri.$']])).toEqual([
+      ['train', 'text/csv', "States.Format('{}train/', $.run.trainingUri)"],
+      ['validation', 'text/csv', "States.Format('{}validation/', $.run.trainingUri)"],
+    ]);
+    const args = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;
+    expect(args.slice(0, 1)).toEqual(['preprocess.py']);
+    expect(args[args.indexOf('--algorithm') + 1]).toBe('xgboost');
+    expect(args[args.indexOf('--task-type') + 1]).toBe('binary_classification');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(state(def, 'Transform test channel').Parameters).toMatchObject({ BatchStrategy: 'MultiRecord', TransformInput: { ContentType: 'text/csv', SplitType: 'Line' } });
+    expect(state(def, 'Gate').Parameters).toMatchObject({ 'metricName': 'auc', 'metricValue.$': '$.evaluation.metrics.auc', 'higherIsBetter': true });
+  });
+
+  test('XGBoost multiclass sets multi:softprob with num_class; regression reg:squarederror', () => {
+    // eslint-disable-next-line @stylistic/max-len
+    const multi = definitionOf(buildPipeline({ algorithm: TrainingAlgorithm.xgboost({ taskType: TaskType.MULTICLASS_CLASSIFICATION, numClasses: 4 }) }).stack);
+    expect(state(multi, 'Read input').Parameters.hyperparameters).toMatchObject({ objective: 'multi:softprob', num_class: '4' });
+    const reg = definitionOf(buildPipeline().stack);
+    expect(state(reg, 'Read input').Parameters.hyperparameters).toMatchObject({ objective: 'reg:squarederror' });
+    expect(() => TrainingAlgorithm.xgboost({ taskType: TaskType.MULTICLASS_CLASSIFICATION })).toThrow(/needs numClasses/);
+    expect(() => TrainingAlgorithm.xgboost({ taskType: TaskType.FORECASTING })).toThrow(/use TrainingAlgorithm.deepar/);
+  });
+
+  test('AutoGluon: the training DLC with an entry point, time budget, presets and label; inference DLC with its handler', () => {
+    const def = definitionOf(buildPipeline({ algorithm: autogluon() }).stack);
+    const train = state(def, 'Train');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(train.Parameters.AlgorithmSpecification.TrainingImage).toBe(AlgorithmImages.uriIn(Algorithm.AUTOGLUON, 'us-east-1', { purpose: ImagePurpose.TRAINING }));
+    expect(train.Parameters.AlgorithmSpecification.ContainerEntrypoint.slice(0, 2)).toEqual(['python3', '-c']);
+    expect(train.Parameters.AlgorithmSpecification.ContainerEntrypoint[2]).toContain('TabularPredictor');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(state(def, 'Read input').Parameters.hyperparameters).toEqual({ label: 'price', problem_type: 'regression', time_limit: '1800', presets: 'best_quality' });
+    const container = state(def, 'Create candidate model').Parameters.PrimaryContainer;
+    expect(container.Image).toBe(AlgorithmImages.uriIn(Algorithm.AUTOGLUON, 'us-east-1', { purpose: ImagePurpose.INFERENCE }));
+    expect(container.Environment).toEqual({ SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' });
+    // The header CSV must reach the model whole.
+    expect(state(def, 'Transform test channel').Parameters).toMatchObject({ BatchStrategy: 'SingleRecord', TransformInput: { SplitType: 'None' } });
+    // eslint-disable-next-line @stylistic/max-len
+    expect(() => TrainingAlgorithm.autogluon({ taskType: TaskType.FORECASTING, timeLimit: Duration.hours(1) })).toThrow(/use TrainingAlgorithm.deepar/);
+    expect(() => buildPipeline({ algorithm: TrainingAlgorithm.autogluon({ taskType: TaskType.REGRESSION, timeLimit: Duration.hours(3) }) }))
+      .toThrow(/AutoGluon timeLimit \(3 hours\) must be shorter than training.maxRuntime \(2 hours\)/);
+  });
+
+  test('DeepAR: forecasting image, JSON lines train and test channels, freq and prediction length to preprocess, wQL gate', () => {
+    const def = definitionOf(buildPipeline({ schema: pollutionSchema(), algorithm: deepar(), gate: { threshold: 0.3 } }).stack);
+    const train = state(def, 'Train');
+    expect(train.Parameters.AlgorithmSpecification.TrainingImage).toBe('522234722520.dkr.ecr.us-east-1.amazonaws.com/forecasting-deepar:1');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(train.Parameters.InputDataConfig.map((c: any) => [c.ChannelName, c.ContentType])).toEqual([['train', 'application/jsonlines'], ['test', 'application/jsonlines']]);
+    // eslint-disable-next-line @stylistic/max-len
+    expect(state(def, 'Read input').Parameters.hyperparameters).toEqual({ time_freq: 'H', context_length: '72', prediction_length: '24', epochs: '20', cardinality: 'auto' });
+    const args: string[] = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;
+    expect(args[args.indexOf('--freq') + 1]).toBe('H');
+    expect(args[args.indexOf('--prediction-length') + 1]).toBe('24');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(JSON.parse(state(def, 'Transform test channel').Parameters.Environment.DEEPAR_INFERENCE_CONFIG)).toEqual({ num_samples: 100, output_types: ['mean', 'quantiles'], quantiles: ['0.1', '0.5', '0.9'] });
+    expect(state(def, 'Gate').Parameters).toMatchObject({ metricName: 'wql', higherIsBetter: false, threshold: 0.3, minImprovement: 0 });
+    expect(() => TrainingAlgorithm.deepar({ frequency: 'hourly', contextLength: 1, predictionLength: 1 })).toThrow(/not a DeepAR time_freq/);
+    expect(() => TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 0, predictionLength: 1 })).toThrow(/contextLength is 0/);
+    expect(() => buildPipeline({ algorithm: deepar() })).toThrow(/DeepAR algorithm needs a time series/);
+  });
+
+  test('a custom image trains on the chosen channel format with its hyperparameters', () => {
+    const def = definitionOf(buildPipeline({
+      // eslint-disable-next-line @stylistic/max-len
+      algorithm: TrainingAlgorithm.custom({ imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-trainer:7', inputFormat: ChannelFormat.HEADER_CSV, taskType: TaskType.REGRESSION, hyperparameters: { depth: '3' } }),
+    }).stack);
+    expect(state(def, 'Train').Parameters.AlgorithmSpecification.TrainingImage).toBe('123456789012.dkr.ecr.us-east-1.amazonaws.com/my-trainer:7');
+    expect(state(def, 'Read input').Parameters.hyperparameters).toEqual({ depth: '3' });
+    const args: string[] = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;
+    expect(args[args.indexOf('--algorithm') + 1]).toBe('autogluon');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(() => TrainingAlgorithm.custom({ imageUri: 'x', inputFormat: ChannelFormat.DEEPAR_JSON_LINES, taskType: TaskType.REGRESSION })).toThrow(/DEEPAR_JSON_LINES channels go with TaskType.FORECASTING/);
+  });
+});
+
+describe('jobs', () => {
+  test('preprocess runs the packaged scripts with the schema, split and features, writing the run prefixes', () => {
+    // eslint-disable-next-line @stylistic/max-len
+    const def = definitionOf(buildPipeline({ split: { trainRatio: 0.8, validationRatio: 0.1, testRatio: 0.1, seed: 7 }, features: { categorical: { sector: CategoricalEncoding.ONE_HOT } } }).stack);
+    const p = state(def, 'Preprocess');
+    expect(p.Resource).toBe('arn:aws:states:::sagemaker:createProcessingJob.sync');
+    expect(p.Parameters.AppSpecification.ImageUri).toBe(AlgorithmImages.processingUriIn('us-east-1'));
+    expect(p.Parameters.AppSpecification.ContainerEntrypoint[2]).toContain('zipfile');
+    const args: string[] = p.Parameters.AppSpecification.ContainerArguments;
+    const arg = (name: string) => args[args.indexOf(name) + 1];
+    expect(JSON.parse(arg('--schema'))).toMatchObject({ name: 'stocks', targetColumn: 'price' });
+    expect([arg('--train-ratio'), arg('--validation-ratio'), arg('--test-ratio'), arg('--seed')]).toEqual(['0.8', '0.1', '0.1', '7']);
+    expect(JSON.parse(arg('--features'))).toEqual({ categorical: { sector: 'one_hot' } });
+    const inputs = Object.fromEntries(p.Parameters.ProcessingInputs.map((i: any) => [i.InputName, i.S3Input]));
+    expect(inputs.code.S3Uri).toMatch(/^s3:\/\/.+\.zip$/);
+    expect(inputs.snapshot).toMatchObject({ 'S3Uri.$': '$.snapshotUri', 'LocalPath': '/opt/ml/processing/input/snapshot' });
+    expect(p.Parameters.ProcessingOutputConfig.Outputs.map((o: any) => [o.OutputName, o.S3Output['S3Uri.$'], o.S3Output.LocalPath])).toEqual([
+      ['training', '$.run.trainingUri', '/opt/ml/processing/output/training'],
+      ['baseline', '$.run.baselineUri', '/opt/ml/processing/output/baseline'],
+      ['rejected', '$.run.rejectedUri', '/opt/ml/processing/output/rejected'],
+    ]);
+    expect(p.Parameters.ProcessingOutputConfig.KmsKeyId).toMatch(/^arn:aws:kms:/);
+    expect(p.ResultSelector).toEqual({ 'jobName.$': '$.ProcessingJobName', 'status.$': '$.ProcessingJobStatus' });
+  });
+
+  test('evaluate scores the transform output of the test channel and the gate reads evaluation.json', () => {
+    const def = definitionOf(buildPipeline().stack);
+    const e = state(def, 'Evaluate');
+    expect(e.Parameters.AppSpecification.ContainerArguments[0]).toBe('evaluate.py');
+    const inputs = Object.fromEntries(e.Parameters.ProcessingInputs.map((i: any) => [i.InputName, i.S3Input['S3Uri.$']]));
+    expect(inputs).toMatchObject({ test: "States.Format('{}test/', $.run.trainingUri)", predictions: '$.run.predictionsUri' });
+    expect(state(def, 'Transform test channel').Parameters.TransformOutput['S3OutputPath.$']).toBe('$.run.predictionsUri');
+    const read = state(def, 'Read evaluation');
+    expect(read.Resource).toBe('arn:aws:states:::aws-sdk:s3:getObject');
+    expect(read.Parameters['Key.$']).toBe('$.run.evaluationKey');
+    expect(read.ResultSelector).toEqual({ 'metrics.$': 'States.StringToJson($.Body)' });
+  });
+
+  test('spot training checkpoints per run and waits at most maxWait', () => {
+    // eslint-disable-next-line @stylistic/max-len
+    const def = definitionOf(buildPipeline({ training: { maxRuntime: Duration.hours(1), spot: { maxWait: Duration.hours(3) }, instanceType: 'ml.c5.2xlarge', instanceCount: 2, volumeSizeGb: 50 } }).stack);
+    const p = state(def, 'Train').Parameters;
+    expect(p.EnableManagedSpotTraining).toBe(true);
+    expect(p.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 3600, MaxWaitTimeInSeconds: 10800 });
+    expect(p.CheckpointConfig).toEqual({ 'S3Uri.$': '$.run.checkpointsUri' });
+    expect(p.ResourceConfig).toMatchObject({ InstanceType: 'ml.c5.2xlarge', InstanceCount: 2, VolumeSizeInGB: 50 });
+    const onDemand = state(definitionOf(buildPipeline().stack), 'Train').Parameters;
+    expect(onDemand.EnableManagedSpotTraining).toBeUndefined();
+    expect(onDemand.CheckpointConfig).toBeUndefined();
+  });
+});
+
+describe('gate, register and approval', () => {
+  test('finds the newest Approved champion and registers with the metric and evaluation.json', () => {
+    const def = definitionOf(buildPipeline().stack);
+    expect(state(def, 'Find champion').Parameters).toEqual({
+      ModelPackageGroupName: 'stocks-models', ModelApprovalStatus: 'Approved', SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 1,
+    });
+    expect(state(def, 'Gate').Parameters).toEqual({
+      // eslint-disable-next-line @stylistic/max-len
+      'metricName': 'rmse', 'metricValue.$': '$.evaluation.metrics.rmse', 'higherIsBetter': false, 'threshold': 5, 'minImprovement': 0.05, 'search.$': '$.gate',
+    });
+    const reg = state(def, 'Register model').Parameters;
+    expect(reg.ModelApprovalStatus).toBe('Approved');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(reg.CustomerMetadataProperties).toMatchObject({ 'gateMetricName': 'rmse', 'gateMetricValue.$': "States.Format('{}', $.evaluation.metrics.rmse)" });
+    expect(reg.ModelMetrics.ModelQuality.Statistics['S3Uri.$']).toMatch(/^States\.Format\('s3:\/\/[^/]+\/\{\}', \$\.run\.evaluationKey\)$/);
+    expect(reg['ClientToken.$']).toBe('$.run.token');
+    Template.fromStack(buildPipeline().stack).hasResourceProperties('AWS::SageMaker::ModelPackageGroup', { ModelPackageGroupName: 'stocks-models' });
+  });
+
+  test('manual approval registers PendingManualApproval and polls, bounded by the approval timeout', () => {
+    // eslint-disable-next-line @stylistic/max-len
+    const def = definitionOf(buildPipeline({ approval: ApprovalMode.MANUAL, approvalTimeout: Duration.hours(1), timeouts: { pollInterval: Duration.minutes(5) } }).stack);
+    expect(state(def, 'Register model').Parameters.ModelApprovalStatus).toBe('PendingManualApproval');
+    expect(state(def, 'Register model').Next).toBe('Wait for approval');
+    expect(state(def, 'Wait for approval')).toMatchObject({ Type: 'Wait', Seconds: 300, Next: 'Check approval' });
+    const decided = state(def, 'Approval decided?');
+    expect(decided.Choices.map((c: any) => [c.StringEquals, c.Next])).toEqual([['Approved', 'Notify success'], ['Rejected', 'Approval rejected']]);
+    expect(decided.Default).toBe('Count approval poll');
+    expect(state(def, 'Approval overdue?').Choices[0]).toMatchObject({ NumericGreaterThanEquals: 12, Next: 'Approval timed out' });
+    expect(state(def, 'Approval rejected').Next).toBe('Notify rejection');
+  });
+
+  test('gate metric validation', () => {
+    // eslint-disable-next-line @stylistic/max-len
+    expect(() => buildPipeline({ gate: { threshold: 1, primaryMetric: 'auc' } })).toThrow(/gate.primaryMetric 'auc' is not a regression metric of evaluate.py; use one of rmse, mae, r2/);
+    const def = definitionOf(buildPipeline({ gate: { threshold: 0.9, primaryMetric: 'r2' } }).stack);
+    expect(state(def, 'Gate').Parameters).toMatchObject({ metricName: 'r2', higherIsBetter: true });
+    expect(() => buildPipeline({ gate: { threshold: 1, minImprovement: -1 } })).toThrow(/minImprovement \(-1\) a number of at least 0/);
+  });
+});
+
+describe('deploy', () => {
+  // eslint-disable-next-line @stylistic/max-len
+  test('creates the model and config from the target, updates with canary guardrails and rollback alarms, polls, deletes only its own superseded configs', () => {
+    const def = definitionOf(buildPipeline({}, (stack) => ({ deployTo: endpointTarget(stack) })).stack);
+    expect(state(def, 'Register model').Next).toBe('Create model');
+    const model = state(def, 'Create model').Parameters;
+    expect(model['ModelName.$']).toBe('$.run.model');
+    expect(model.ExecutionRoleArn).toMatch(/:role\/EndpointModelRole/);
+    const config = state(def, 'Create endpoint config').Parameters;
+    expect(config.ProductionVariants).toEqual([
+      // eslint-disable-next-line @stylistic/max-len
+      { 'VariantName': 'champion', 'ModelName.$': '$.run.model', 'InitialVariantWeight': 9, 'InstanceType': 'ml.m5.large', 'InitialInstanceCount': 2 },
+      // eslint-disable-next-line @stylistic/max-len
+      { VariantName: 'challenger', ModelName: 'stocks-challenger-model', InitialVariantWeight: 1, InstanceType: 'ml.m5.large', InitialInstanceCount: 1 },
+    ]);
+    expect(config.KmsKeyId).toMatch(/^arn:aws:kms:/);
+    const update = state(def, 'Update endpoint').Parameters;
+    // eslint-disable-next-line @stylistic/max-len
+    expect(update).toMatchObject({ 'EndpointName': 'stocks-endpoint', 'EndpointConfigName.$': '$.run.endpointConfig', 'RetainAllVariantProperties': false });
+    expect(update.DeploymentConfig).toEqual({
+      BlueGreenUpdatePolicy: {
+        TrafficRoutingConfiguration: { Type: 'CANARY', WaitIntervalInSeconds: 300, CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } },
+        TerminationWaitInSeconds: 600,
+      },
+      AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'stocks-5xx' }, { AlarmName: 'stocks-latency' }] },
+    });
+    expect(state(def, 'Describe endpoint').ResultSelector).toEqual({ 'previousConfigName.$': '$.EndpointConfigName' });
+    const updated = state(def, 'Endpoint updated?');
+    expect(updated.Choices.map((c: any) => c.Next)).toEqual(['Superseded config ours?', 'Deployment rolled back', 'Deployment failed']);
+    expect(updated.Choices[0].And).toEqual([
+      { Variable: '$.endpointStatus.status', StringEquals: 'InService' },
+      { Variable: '$.endpointStatus.configName', StringEqualsPath: '$.run.endpointConfig' },
+    ]);
+    expect(updated.Default).toBe('Count endpoint poll');
+    // eslint-disable-next-line @stylistic/max-len
+    expect(state(def, 'Superseded config ours?').Choices[0]).toEqual({ Variable: '$.endpoint.previousConfigName', StringMatches: 'ct-stocks-config-*', Next: 'Delete superseded config' });
+    expect(state(def, 'Superseded config ours?').Default).toBe('Notify success');
+    expect(state(def, 'Deployment rolled back').Next).toBe('Notify failure');
+    expect(state(def, 'Notify success').Next).toBe('Deployed');
+    expect(state(def, 'Deployment overdue?').Choices[0]).toMatchObject({ NumericGreaterThanEquals: 120, Next: 'Deployment timed out' });
+  });
+
+  test('linear guardrails shift in steps', () => {
+    const def = definitionOf(buildPipeline({}, (stack) => ({
+      // eslint-disable-next-line @stylistic/max-len
+      deployTo: endpointTarget(stack, { guardrails: { mode: TrafficShiftingMode.LINEAR, canarySizePercent: 0, linearStepPercent: 25, waitIntervalSeconds: 120, bakeTimeSeconds: 300, rollbackAlarmNames: [] } }),
+    })).stack);
+    expect(state(def, 'Update endpoint').Parameters.DeploymentConfig).toEqual({
+      // eslint-disable-next-line @stylistic/max-len
+      BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'LINEAR', WaitIntervalInSeconds: 120, LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 25 } }, TerminationWaitInSeconds: 300 },
+    });
+  });
+
+  test('without guardrails the update uses SageMaker defaults; without a target nothing touches an endpoint', () => {
+    const noGuardrails = definitionOf(buildPipeline({}, (stack) => ({ deployTo: endpointTarget(stack, { guardrails: undefined }) })).stack);
+    expect(state(noGuardrails, 'Update endpoint').Parameters.DeploymentConfig).toBeUndefined();
+    const none = definitionOf(buildPipeline().stack);
+    const resources = Object.values(none.States).map((s) => s.Resource).filter(Boolean);
+    expect(resources.some((r) => /Endpoint/i.test(r))).toBe(false);
+    expect(none.States['Create model']).toBeUndefined();
+    expect(state(none, 'Register model').Next).toBe('Notify success');
+  });
+
+  test('variants other than the retrained one must keep their model', () => {
+    expect(() => buildPipeline({}, (stack) => ({
+      // eslint-disable-next-line @stylistic/max-len
+      deployTo: endpointTarget(stack, { productionVariants: [{ variantName: 'champion', initialWeight: 1 }, { variantName: 'b', initialWeight: 1 }] }),
+    }))).toThrow(/deployTo variants b need keepModelName/);
+    // eslint-disable-next-line @stylistic/max-len
+    expect(() => buildPipeline({}, (stack) => ({ deployTo: endpointTarget(stack, { retrainedVariantName: 'nope' }) }))).toThrow(/retrainedVariantName 'nope' must name exactly one production variant/);
+  });
+});
+
+describe('IAM', () => {
+  function policies(template: Template): any[] {
+    return Object.values(template.findResources('AWS::IAM::Policy')).map((p: any) => p.Properties);
+  }
+
+  test('no policy grants a wildcard action', () => {
+    const { stack } = buildPipeline({ approval: ApprovalMode.MANUAL }, (s) => ({ deployTo: endpointTarget(s) }));
+    const actions = policies(Template.fromStack(stack)).flatMap((p) => p.PolicyDocument.Statement.flatMap((st: any) => [].concat(st.Action)));
+    expect(actions.length).toBeGreaterThan(20);
+    expect(actions.filter((a: string) => a.includes('*'))).toEqual([]);
+  });
+
+  test('PassRole is limited to the job role and the endpoint model role, passed to SageMaker only', () => {
+    const { stack } = buildPipeline({}, (s) => ({ deployTo: endpointTarget(s) }));
+    // eslint-disable-next-line @stylistic/max-len
+    const statements = policies(Template.fromStack(stack)).flatMap((p) => p.PolicyDocument.Statement).filter((st: any) => [].concat(st.Action).includes('iam:PassRole'));
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
+    expect(JSON.stringify(statements[0].Resource)).toContain('ExecutionRole');
+    expect(JSON.stringify(statements[0].Resource)).toContain('EndpointModelRole');
+  });
+
+  test('SageMaker actions are scoped to the workflow prefix, the group and the endpoint', () => {
+    const { stack } = buildPipeline({}, (s) => ({ deployTo: endpointTarget(s) }));
+    const statements = policies(Template.fromStack(stack)).flatMap((p) => p.PolicyDocument.Statement)
+      .filter((st: any) => [].concat(st.Action).some((a: string) => a.startsWith('sagemaker:')));
+    for (const st of statements) {
+      const resources = [].concat(st.Resource).map((r) => JSON.stringify(r));
+      for (const r of resources) {
+        // eslint-disable-next-line @stylistic/max-len
+        const ok = r.includes('ct-stocks-') || r.includes('stocks-models') || r.includes('endpoint/stocks-endpoint') || (r === '"*"' && [].concat(st.Action).every((a: string) => a === 'sagemaker:listModelPackages'));
+        expect({ action: st.Action, resource: r, ok }).toEqual({ action: st.Action, resource: r, ok: true });
+      }
+    }
+    const sync = policies(Template.fromStack(stack)).flatMap((p) => p.PolicyDocument.Statement).find((st: any) => st.Sid === 'SyncJobEventRules');
+    expect(JSON.stringify(sync.Resource)).toContain('StepFunctionsGetEventsForSageMakerTrainingJobsRule');
+    expect(JSON.stringify(sync.Resource)).toContain('StepFunctionsGetEventsForSageMakerProcessingJobsRule');
+    expect(JSON.stringify(sync.Resource)).toContain('StepFunctionsGetEventsForSageMakerTransformJobsRule');
+  });
+});
+
+describe('state machine, schedule and guard', () => {
+  test('a Standard state machine with X-Ray, logging ALL to an encrypted log group, and an execution timeout', () => {
+    const { stack } = buildPipeline({ timeouts: { execution: Duration.hours(6) } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    expect(definitionOf(stack).TimeoutSeconds).toBe(6 * 3600);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue() });
+  });
+
+  test('the schedule runs daily by default through the guard, encrypted, with a dead-letter queue', () => {
+    const { stack, pipeline } = buildPipeline();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 day)',
+      State: 'ENABLED',
+      KmsKeyArn: Match.anyValue(),
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [stack.getLogicalId(pipeline.startGuardFunction.node.defaultChild as any), 'Arn'] },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+        Input: JSON.stringify({ reason: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' }),
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('Starts a stocks retraining run'),
+      ReservedConcurrentExecutions: 1,
+      Environment: { Variables: { STATE_MACHINE_ARN: Match.anyValue() } },
+      TracingConfig: { Mode: 'Active' },
+      Runtime: Match.stringLikeRegexp('nodejs2[2-9]'),
+    });
+  });
+
+  test('the schedule is configurable and can be off; bad expressions fail', () => {
+    const template = Template.fromStack(buildPipeline({ schedule: 'cron(0 3 * * ? *)', scheduleEnabled: false }).stack);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 3 * * ? *)', State: 'DISABLED' });
+    expect(() => buildPipeline({ schedule: 'every day' })).toThrow(/schedule 'every day' is not an EventBridge Scheduler expression/);
+  });
+
+  test('grantStartExecution, a created encrypted TLS-only topic, or the given one', () => {
+    const { stack, pipeline } = buildPipeline();
+    const role = new iam.Role(stack, 'Trigger', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    pipeline.grantStartExecution(role);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(role.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'states:StartExecution' })] },
+    });
+    const given = buildPipeline({}, (s) => ({ notificationTopic: new sns.Topic(s, 'Given', { enforceSSL: true }) }));
+    Template.fromStack(given.stack).resourceCountIs('AWS::SNS::Topic', 1);
+    expect(given.pipeline.notificationTopic.node.id).toBe('Given');
+  });
+
+  test('alarms on failed and timed-out executions with overridable thresholds, and a dashboard', () => {
+    const { stack } = buildPipeline({ alarms: { failedExecutions: { threshold: 2 } } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Threshold: 2 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsTimedOut', Threshold: 0 });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('validation', () => {
+  test.each<[string, any, RegExp]>([
+    // eslint-disable-next-line @stylistic/max-len
+    ['spot maxWait below maxRuntime', { training: { maxRuntime: Duration.hours(2), spot: { maxWait: Duration.hours(1) } } }, /spot.maxWait \(1 hour\) is shorter than training.maxRuntime \(2 hours\)/],
+    ['split not adding to 1', { split: { trainRatio: 0.8, validationRatio: 0.2, testRatio: 0.2 } }, /add up to 1/],
+    // eslint-disable-next-line @stylistic/max-len
+    ['a feature column the schema lacks', { features: { exclude: ['volume'] } }, /features names column 'volume', which schema 'stocks' does not have/],
+    ['time parts without an event time', { features: { timeParts: ['hour'] } }, /features.timeParts needs an event time/],
+    ['approvalTimeout in automatic mode', { approvalTimeout: Duration.hours(1) }, /approvalTimeout applies to ApprovalMode.MANUAL only/],
+    ['an invalid group name', { modelPackageGroupName: 'bad_name' }, /modelPackageGroupName 'bad_name' must be 1-63 letters/],
+    ['zero instances', { training: { instanceCount: 0 } }, /training.instanceCount is 0/],
+  ])('rejects %s', (_what, props, message) => {
+    expect(() => buildPipeline(props)).toThrow(message);
+  });
+});

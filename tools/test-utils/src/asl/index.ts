@@ -1,0 +1,2 @@
+export * from './synthesized-definition';
+export * from './run-state-machine';

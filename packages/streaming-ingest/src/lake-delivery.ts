@@ -10,6 +10,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LakeDeliveryOptions, RawCompression } from './streaming-ingest-props';
 
+/** The raw objects' extension per compression: JSON lines, then the codec Hadoop and gzip readers recognize. */
+const RAW_FILE_EXTENSIONS: Record<RawCompression, string> = {
+  [RawCompression.NONE]: '.jsonl',
+  [RawCompression.GZIP]: '.jsonl.gz',
+  [RawCompression.HADOOP_SNAPPY]: '.jsonl.snappy',
+};
+
 /** Properties of {@link LakeDelivery}. */
 export interface LakeDeliveryProps extends LakeDeliveryOptions {
   /** The dataset. */
@@ -140,6 +147,7 @@ export class LakeDelivery extends Construct {
       };
     }
 
+    const compression = props.compression ?? RawCompression.GZIP;
     const timePath = 'year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/';
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'DeliveryStream', {
       deliveryStreamType: 'KinesisStreamAsSource',
@@ -151,7 +159,9 @@ export class LakeDelivery extends Construct {
         errorOutputPrefix: `${this.errorPrefix}!{firehose:error-output-type}/${timePath}`,
         bufferingHints: { intervalInSeconds: this.bufferingInterval.toSeconds(), sizeInMBs: bufferingSize.toMebibytes() },
         // Parquet is compressed inside the file; the object itself must not be.
-        compressionFormat: parquet ? 'UNCOMPRESSED' : (props.compression ?? RawCompression.GZIP),
+        compressionFormat: parquet ? 'UNCOMPRESSED' : compression,
+        // Names that say what is inside, so readers that go by extension (Spark codecs, the preprocess job) need no hint.
+        fileExtension: parquet ? '.parquet' : RAW_FILE_EXTENSIONS[compression],
         encryptionConfiguration: props.lakeKey ? { kmsEncryptionConfig: { awskmsKeyArn: props.lakeKey.keyArn } } : { noEncryptionConfig: 'NoEncryption' },
         cloudWatchLoggingOptions: { enabled: true, logGroupName: this.logGroup.logGroupName, logStreamName: logStream.logStreamName },
         dataFormatConversionConfiguration: dataFormatConversion,

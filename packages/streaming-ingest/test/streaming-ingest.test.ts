@@ -64,6 +64,7 @@ describe('StreamingIngest defaults', () => {
     expect(s3Config.ErrorOutputPrefix).toBe('rejected/firehose/stocks/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/');
     expect(s3Config.BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 5 });
     expect(s3Config.CompressionFormat).toBe('GZIP');
+    expect(s3Config.FileExtension).toBe('.jsonl.gz');
     expect(s3Config.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN).toBeDefined();
     expect(s3Config.CloudWatchLoggingOptions.Enabled).toBe(true);
     expect(s3Config.ProcessingConfiguration).toEqual({
@@ -125,6 +126,7 @@ describe('StreamingIngest options', () => {
     });
     expect(extendedS3(template).BufferingHints).toEqual({ IntervalInSeconds: 0, SizeInMBs: 16 });
     expect(extendedS3(template).CompressionFormat).toBe('UNCOMPRESSED');
+    expect(extendedS3(template).FileExtension).toBe('.jsonl');
     template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 30 }] })] } });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DeliveryToS3.DataFreshness', Threshold: 900 });
   });
@@ -153,6 +155,7 @@ describe('StreamingIngest options', () => {
     });
     expect(s3Config.BufferingHints.SizeInMBs).toBe(64);
     expect(s3Config.CompressionFormat).toBe('UNCOMPRESSED');
+    expect(s3Config.FileExtension).toBe('.parquet');
     expect(s3Config.ProcessingConfiguration).toBeUndefined();
   });
 

@@ -1,20 +1,28 @@
 import { Algorithm } from '@freshet/core';
 import { Derivation, GlueEtl } from '@freshet/glue-etl';
 import { ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
+import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
+import { DataExtract, RetrainPipeline, TaskType, TrainingAlgorithm } from '@freshet/retrain-pipeline';
 import { StreamingIngest } from '@freshet/streaming-ingest';
-import { Stack, Stage, StageProps } from 'aws-cdk-lib';
+import { Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { pollutionSchema, stocksSchema } from './datasets';
 
 /**
  * One environment of the platform (Dev): ingest into the lake and curate it
- * (Data), serve predictions (Serving).
+ * (Data), load the warehouse (Warehouse), serve predictions (Serving), and
+ * retrain the models into their endpoints (Training).
  */
 export class MlPlatformStage extends Stage {
   /** The data stack: ingest, the lake and the ETL jobs. */
   public readonly dataStack: Stack;
+  /** The warehouse stack: Redshift Serverless with the stocks table. */
+  public readonly warehouseStack: Stack;
   /** The serving stack: the endpoints and their APIs. */
   public readonly servingStack: Stack;
+  /** The training stack: the retraining workflows. */
+  public readonly trainingStack: Stack;
   /** The stocks ingest (CSV uploads and IoT); it owns the lake bucket. */
   public readonly stocksIngest: StreamingIngest;
   /** The pollution ingest (IoT), into the same lake. */
@@ -23,10 +31,16 @@ export class MlPlatformStage extends Stage {
   public readonly stocksEtl: GlueEtl;
   /** Raw pollution readings to the curated table, with the hour of the reading. */
   public readonly pollutionEtl: GlueEtl;
+  /** The stocks warehouse: hourly COPY of the curated table, UNLOAD of training snapshots. */
+  public readonly stocksWarehouse: RedshiftWarehouse;
   /** The stocks price model (AutoGluon) behind its API. */
   public readonly stocksEndpoint: ModelEndpoint;
   /** The ozone forecast model (DeepAR) behind its API. */
   public readonly pollutionEndpoint: ModelEndpoint;
+  /** Retrains the stocks model (AutoGluon) from a warehouse snapshot into the stocks endpoint. */
+  public readonly stocksRetrain: RetrainPipeline;
+  /** Retrains the ozone forecast (DeepAR) from the raw readings into the pollution endpoint. */
+  public readonly pollutionRetrain: RetrainPipeline;
 
   constructor(scope: Construct, id: string, props: StageProps = {}) {
     super(scope, id, props);
@@ -52,6 +66,8 @@ export class MlPlatformStage extends Stage {
       lakeBucket,
       lakeKey,
       dataQuality: { valueRanges: [{ column: 'price', min: 0 }] },
+      // Hourly, after Firehose has flushed the hour.
+      schedule: 'cron(15 * * * ? *)',
     });
     this.pollutionEtl = new GlueEtl(this.dataStack, 'PollutionEtl', {
       schema: pollution,
@@ -60,6 +76,17 @@ export class MlPlatformStage extends Stage {
       // The IoT example forecasts by hour of day.
       derivedColumns: [{ name: 'hour', derivation: Derivation.HOUR, source: 'timestamp' }],
       dataQuality: { valueRanges: [{ column: 'ozone', min: 0 }] },
+      schedule: 'cron(15 * * * ? *)',
+    });
+
+    this.warehouseStack = new Stack(this, 'Warehouse', { description: 'Freshet warehouse: Redshift Serverless loaded from the curated lake' });
+    this.stocksWarehouse = new RedshiftWarehouse(this.warehouseStack, 'StocksWarehouse', {
+      schema: stocks,
+      lakeBucket,
+      lakeKey,
+      curatedPrefix: this.stocksEtl.curatedPrefix,
+      // Half an hour after the ETL job starts, so the hour's curated partitions are in.
+      copySchedule: events.Schedule.cron({ minute: '45' }),
     });
 
     this.servingStack = new Stack(this, 'Serving', { description: 'Freshet serving: SageMaker endpoints behind validated prediction APIs' });
@@ -73,6 +100,29 @@ export class MlPlatformStage extends Stage {
       schema: pollution,
       model: ModelSource.fromAlgorithm(Algorithm.DEEPAR, { bucket: lakeBucket, key: 'models/seed/pollution/model.tar.gz' }),
       lakeBucket,
+    });
+
+    this.trainingStack = new Stack(this, 'Training', { description: 'Freshet training: the retraining workflows, gated, deploying to the endpoints' });
+    this.stocksRetrain = new RetrainPipeline(this.trainingStack, 'StocksRetrain', {
+      schema: stocks,
+      lakeBucket,
+      lakeKey,
+      extract: DataExtract.redshiftSnapshot(this.stocksWarehouse),
+      algorithm: TrainingAlgorithm.autogluon({ taskType: TaskType.REGRESSION, timeLimit: Duration.minutes(30) }),
+      // RMSE of the price at most 5, and at least 0.05 better than the approved champion.
+      gate: { threshold: 5, minImprovement: 0.05 },
+      deployTo: this.stocksEndpoint.deploymentTarget(),
+    });
+    this.pollutionRetrain = new RetrainPipeline(this.trainingStack, 'PollutionRetrain', {
+      schema: pollution,
+      lakeBucket,
+      lakeKey,
+      // DeepAR trains on whole series per device: the raw JSON lines of every hour so far (preprocess types and rejects bad rows).
+      extract: DataExtract.s3Prefix(this.pollutionIngest.rawPrefix),
+      // The IoT example: hourly readings, three days of context, a day ahead.
+      algorithm: TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24 }),
+      gate: { threshold: 0.3, minImprovement: 0.01 },
+      deployTo: this.pollutionEndpoint.deploymentTarget(),
     });
   }
 }

@@ -56,6 +56,31 @@ describe('the ml-platform app', () => {
     for (const capture of captures) expect(capture).toContain('Fn::ImportValue');
   });
 
+  test('the Dev warehouse stack: Redshift Serverless with the stocks table, loading the curated prefix hourly', () => {
+    const warehouse = Template.fromStack(pipelineStack.devStage.warehouseStack);
+    warehouse.resourceCountIs('AWS::RedshiftServerless::Workgroup', 1);
+    warehouse.hasResourceProperties('AWS::RedshiftServerless::Workgroup', { PubliclyAccessible: false, EnhancedVpcRouting: true });
+    expect(pipelineStack.devStage.stocksWarehouse.curatedPrefix).toBe(pipelineStack.devStage.stocksEtl.curatedPrefix);
+    expect(JSON.stringify(warehouse.findResources('AWS::Events::Rule'))).toContain('cron(45 * * * ? *)');
+  });
+
+  test('the Dev training stack: each RetrainPipeline deploys into its own endpoint; stocks trains AutoGluon on a warehouse snapshot, pollution DeepAR', () => {
+    const stage = pipelineStack.devStage;
+    const training = Template.fromStack(stage.trainingStack);
+    const definitions = Object.values(training.findResources('AWS::StepFunctions::StateMachine'))
+      .map((m: any) => JSON.stringify(m.Properties.DefinitionString));
+    expect(definitions).toHaveLength(2);
+    const stocks = definitions.find((d) => d.includes(stage.stocksEndpoint.endpointName))!;
+    const pollution = definitions.find((d) => d.includes(stage.pollutionEndpoint.endpointName))!;
+    expect(stocks).toContain('autogluon-training');
+    expect(stocks).toContain('UNLOAD');
+    expect(stocks).not.toContain(stage.pollutionEndpoint.endpointName);
+    expect(pollution).toContain('forecasting-deepar');
+    expect(pollution).toContain('raw/pollution/');
+    for (const definition of [stocks, pollution]) expect(definition).toContain('sagemaker:updateEndpoint');
+    training.resourceCountIs('AWS::Scheduler::Schedule', 2);
+  });
+
   test('a self-mutating pipeline whose source is the CodeConnections connection from the config file', () => {
     const config = JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
     const pipelines = pipelineTemplate.findResources('AWS::CodePipeline::Pipeline');

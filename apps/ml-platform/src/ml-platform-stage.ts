@@ -124,5 +124,8 @@ export class MlPlatformStage extends Stage {
       gate: { threshold: 0.3, minImprovement: 0.01 },
       deployTo: this.pollutionEndpoint.deploymentTarget(),
     });
+    // A push that changes how data is curated or how models train retrains them once it is deployed.
+    this.stocksRetrain.startOnDeploymentOf('RetrainOnDeployment', [this.dataStack, this.warehouseStack, this.trainingStack]);
+    this.pollutionRetrain.startOnDeploymentOf('RetrainOnDeployment', [this.dataStack, this.trainingStack]);
   }
 }

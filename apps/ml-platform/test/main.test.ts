@@ -79,6 +79,15 @@ describe('the ml-platform app', () => {
     expect(pollution).toContain('raw/pollution/');
     for (const definition of [stocks, pollution]) expect(definition).toContain('sagemaker:updateEndpoint');
     training.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    // A deployment of the stacks that shape the data or the training starts a run (through the start guard).
+    const deploymentRules = Object.values(training.findResources('AWS::Events::Rule'))
+      .map((r: any) => JSON.stringify(r.Properties.EventPattern))
+      .filter((p) => p.includes('CloudFormation Stack Status Change'));
+    expect(deploymentRules).toHaveLength(2);
+    for (const name of [stage.dataStack.stackName, stage.trainingStack.stackName]) {
+      for (const rule of deploymentRules) expect(rule).toContain(`:stack/${name}/`);
+    }
+    expect(deploymentRules.filter((r) => r.includes(`:stack/${stage.warehouseStack.stackName}/`))).toHaveLength(1);
   });
 
   test('a self-mutating pipeline whose source is the CodeConnections connection from the config file', () => {

@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import { AlarmFactory, AlgorithmImages, DatasetSchema, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -277,6 +279,49 @@ export class RetrainPipeline extends Construct {
   /** Lets a principal start runs (for triggers such as MonitorRetrainTrigger). */
   public grantStartExecution(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /**
+   * Retrains after each successful deployment of the given stacks (a code
+   * change reaching them): an EventBridge rule on their CloudFormation
+   * `CREATE_COMPLETE` / `UPDATE_COMPLETE` events invokes the start guard, so
+   * a run in flight is never doubled and the stacks of one deployment start
+   * at most one run. The stacks must be in this pipeline's account and region.
+   */
+  public startOnDeploymentOf(id: string, stacks: Stack[]): events.Rule {
+    const here = Stack.of(this);
+    if (stacks.length === 0) {
+      throw new Error(`startOnDeploymentOf('${id}'): give at least one stack whose deployments should start a retraining run.`);
+    }
+    for (const stack of stacks) {
+      if (Token.isUnresolved(stack.stackName)) {
+        throw new Error(`startOnDeploymentOf('${id}'): stack ${stack.node.path} has no literal name; give it a stackName.`);
+      }
+      if (stack.account !== here.account || stack.region !== here.region) {
+        throw new Error(`startOnDeploymentOf('${id}'): stack ${stack.node.path} is in another account or region; CloudFormation events stay in their own, so deploy it beside this pipeline.`);
+      }
+    }
+    const rule = new events.Rule(this, id, {
+      description: `Retrains ${this.schema.name} after a deployment of ${stacks.map((s) => s.stackName).join(', ')}`,
+      eventPattern: {
+        source: ['aws.cloudformation'],
+        detailType: ['CloudFormation Stack Status Change'],
+        detail: {
+          'stack-id': events.Match.anyOf(...stacks.map((s) => events.Match.prefix(
+            here.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${s.stackName}/`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+          ))),
+          'status-details': { status: ['CREATE_COMPLETE', 'UPDATE_COMPLETE'] },
+        },
+      },
+    });
+    rule.addTarget(new targets.LambdaFunction(this.startGuardFunction, {
+      // The event time names the run, so a redelivered event starts nothing new.
+      event: events.RuleTargetInput.fromObject({ reason: 'deployment', scheduledTime: events.EventField.time }),
+      deadLetterQueue: this.startGuardDeadLetterQueue,
+      retryAttempts: 3,
+      maxEventAge: Duration.hours(1),
+    }));
+    return rule;
   }
 
   /** A function role without AWS managed policies: logs go to the function's own log group only. */

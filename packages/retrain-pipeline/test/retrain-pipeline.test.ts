@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { Algorithm, AlgorithmImages, ImagePurpose, TrafficShiftingMode } from '@freshet/core';
 import { GlueEtl } from '@freshet/glue-etl';
 import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ApprovalMode, CategoricalEncoding, ChannelFormat, DataExtract, RunNames, TaskType, TrainingAlgorithm } from '../src';
 import { definitionOf, state } from './fixtures/asl';
@@ -526,6 +528,37 @@ describe('state machine, schedule and guard', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed', Threshold: 2 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsTimedOut', Threshold: 0 });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('retraining after a deployment', () => {
+  test('a rule on the stacks\' CloudFormation completion events invokes the start guard with the event time', () => {
+    const { stack, pipeline } = buildPipeline();
+    const other = new Stack(stack.node.root as App, 'Dev-Data', { env: { account: stack.account, region: stack.region } });
+    const rule = pipeline.startOnDeploymentOf('RetrainOnDeployment', [stack, other]);
+    const template = Template.fromStack(stack);
+    const props = template.toJSON().Resources[stack.getLogicalId(rule.node.defaultChild as events.CfnRule)].Properties;
+    expect(props.EventPattern.source).toEqual(['aws.cloudformation']);
+    expect(props.EventPattern['detail-type']).toEqual(['CloudFormation Stack Status Change']);
+    expect(props.EventPattern.detail['status-details']).toEqual({ status: ['CREATE_COMPLETE', 'UPDATE_COMPLETE'] });
+    const prefixes = JSON.stringify(stack.resolve(props.EventPattern.detail['stack-id']));
+    expect(prefixes).toContain(`:stack/${stack.stackName}/`);
+    expect(prefixes).toContain(':stack/Dev-Data/');
+    expect(props.Targets).toHaveLength(1);
+    expect(props.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(pipeline.startGuardFunction.node.defaultChild as lambda.CfnFunction), 'Arn'] });
+    // EventBridge puts the time in as a JSON string where the template has <time>.
+    expect(JSON.parse(props.Targets[0].InputTransformer.InputTemplate.replace('<time>', '"2026-11-23T10:00:00Z"')))
+      .toEqual({ reason: 'deployment', scheduledTime: '2026-11-23T10:00:00Z' });
+    expect(props.Targets[0].InputTransformer.InputPathsMap).toEqual({ time: '$.time' });
+    expect(props.Targets[0].DeadLetterConfig).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' });
+  });
+
+  test('refuses no stacks, or a stack in another region', () => {
+    const { stack, pipeline } = buildPipeline();
+    expect(() => pipeline.startOnDeploymentOf('None', [])).toThrow(/give at least one stack/);
+    const away = new Stack(stack.node.root as App, 'Away', { env: { account: stack.account, region: 'eu-west-1' } });
+    expect(() => pipeline.startOnDeploymentOf('Away', [away])).toThrow(/is in another account or region/);
   });
 });
 

@@ -76,6 +76,8 @@ export class RetrainPipeline extends Construct {
   public readonly namePrefix: string;
   /** The model package group's name. */
   public readonly modelPackageGroupName: string;
+  /** The lake prefixes the SageMaker jobs read or write, for the wildcard acknowledgement. */
+  private jobPrefixes: string[] = [];
   /** The state graph builder (state names are documented in retrain-workflow.ts). */
   private readonly workflow: RetrainWorkflow;
 
@@ -348,6 +350,7 @@ export class RetrainPipeline extends Construct {
     const role = this.executionRole;
     const bucket = props.lakeBucket;
     const stack = Stack.of(this);
+    this.jobPrefixes = [...new Set([snapshotPrefix, 'training/', 'baselines/', 'models/', 'evaluation/', 'checkpoints/', `rejected/preprocess/${this.schema.name}/`])];
     role.addToPolicy(new iam.PolicyStatement({
       sid: 'ReadRunInputs',
       actions: ['s3:GetObject'],
@@ -449,14 +452,20 @@ export class RetrainPipeline extends Construct {
         + 'PutMetricData take no resource. Compensating control: every action is named, S3 is limited to the run prefixes, '
         + 'PutMetricData to the SageMaker namespaces, and only SageMaker can assume the role.',
       allowedFindings: ['Resource::*', 'Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Resource::arn:*:ecr:*:*:repository/*',
-        'Resource::arn:<AWS::Partition>:ecr:*', 'Resource::arn:<AWS::Partition>:logs:*', 'Resource::*/*'],
+        'Resource::arn:<AWS::Partition>:logs:*:log-group:/aws/sagemaker/*',
+        // `*` before each prefix: the lake ARN is a reference, or an import when the lake lives in another stack.
+        ...this.jobPrefixes.map((prefix) => `Resource::*/${prefix}*`)],
     });
     WildcardPermissions.acknowledgeRolePolicy(this.stateMachine.role as iam.Role, {
       reason: `SageMaker names are unique per run (${this.namePrefix}-<kind>-<hash>), so jobs, models and endpoint configs are matched by that prefix; `
         + 'model packages get generated versions in the one group; ListModelPackages, X-Ray and KMS key actions named by CDK grants take wildcards. '
         + 'Compensating control: every action is named, resources are scoped to the workflow prefix, the group and the target endpoint, and PassRole is limited to SageMaker.',
-      allowedFindings: ['Resource::*', 'Resource::arn:<AWS::Partition>:sagemaker:*', 'Resource::*/*', 'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*',
-        'Resource::<*.Arn>:*', 'Resource::arn:<AWS::Partition>:lambda:*'],
+      allowedFindings: ['Resource::*', 'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*',
+        `Resource::arn:<AWS::Partition>:sagemaker:*:*:*/${this.namePrefix}-*`,
+        `Resource::arn:<AWS::Partition>:sagemaker:*:*:model-package/${this.modelPackageGroupName}/*`,
+        'Resource::*/evaluation/*',
+        // Invoking the gate function's versions and aliases.
+        `Resource::<${Stack.of(this).getLogicalId(this.gateFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*`],
     });
     WildcardPermissions.acknowledgeRolePolicy(this.scheduleRole, {
       reason: 'The schedule role invokes one function and writes to one dead-letter queue with its key. '

@@ -448,6 +448,22 @@ describe('Statements resources (the streaming view)', () => {
     expect(emulator.requests.filter((r) => r.operation === 'ExecuteStatement')).toHaveLength(1);
   });
 
+  test('a materialized view: a retried create keeps it; a changed definition is refused with what to do, and nothing is dropped', async () => {
+    const schema = freshSchema();
+    const mv = (body: string) => `CREATE MATERIALIZED VIEW "${schema}"."readings" AS ${body}`;
+    const first = statementsProps([`CREATE SCHEMA IF NOT EXISTS "${schema}"`, mv('SELECT 1 AS answer')]);
+    const created = await fastHandler(createEvent(first), PLENTY_OF_TIME);
+    // CloudFormation retries a create whose response was lost: the view exists by then.
+    await expect(fastHandler(createEvent(first), PLENTY_OF_TIME)).resolves.toEqual(created);
+    expect(await emulator.query(`SELECT * FROM "${schema}"."readings"`)).toEqual([{ answer: 1 }]);
+
+    const changed = statementsProps([`CREATE SCHEMA IF NOT EXISTS "${schema}"`, mv('SELECT 2 AS answer')]);
+    await expect(fastHandler(updateEvent(created.PhysicalResourceId, changed, first), PLENTY_OF_TIME))
+      .rejects.toThrow(`The materialized view "${schema}"."readings" already exists and its definition changed; Freshet never drops it`);
+    expect(await emulator.query(`SELECT * FROM "${schema}"."readings"`)).toEqual([{ answer: 1 }]);
+    expect(emulator.requests.filter((r) => r.operation === 'ExecuteStatement').every((r) => !/DROP/i.test(r.body.Sql))).toBe(true);
+  });
+
   test('refuses a resource that mixes Statements with a table', async () => {
     await expect(fastHandler(createEvent({ ...properties({ SchemaName: 's' }), Statements: '["SELECT 1"]' }), PLENTY_OF_TIME))
       .rejects.toThrow('either Statements or TableName/Columns, not both');

@@ -26,7 +26,9 @@ export type TableDdlHandler = (event: CloudFormationCustomResourceEvent, context
  * The same handler serves statements resources (a `Statements` property: a
  * JSON array of SQL, e.g. the streaming ingestion schema and view): they run
  * in order on create, again on an update that changes them, and nothing runs
- * on delete (the objects are kept, like the table).
+ * on delete (the objects are kept, like the table). A materialized view that
+ * already exists is kept on create (a retry), and refused on update with what
+ * to do, never dropped.
  */
 export function createTableDdlHandler(client: RedshiftDataClient, timing: StatementRunnerTiming = DEFAULT_TIMING): TableDdlHandler {
   return async (event, context) => {
@@ -74,7 +76,7 @@ async function onStatementsEvent(event: CloudFormationCustomResourceEvent, runne
   switch (event.RequestType) {
     case 'Create': {
       const props = TableDdlPropertiesParser.parseStatements(event.ResourceProperties);
-      await runAll(runners.runnerFor(props), props.statements);
+      await runAll(runners.runnerFor(props), props.statements, 'create');
       return { PhysicalResourceId: `${props.database}.${event.LogicalResourceId}` };
     }
     case 'Update': {
@@ -85,7 +87,7 @@ async function onStatementsEvent(event: CloudFormationCustomResourceEvent, runne
       if (unchanged) {
         log('statements unchanged: nothing to run', { resource: event.PhysicalResourceId });
       } else {
-        await runAll(runners.runnerFor(props), props.statements);
+        await runAll(runners.runnerFor(props), props.statements, 'update');
       }
       return { PhysicalResourceId: event.PhysicalResourceId };
     }
@@ -97,9 +99,25 @@ async function onStatementsEvent(event: CloudFormationCustomResourceEvent, runne
   }
 }
 
-async function runAll(runner: StatementRunner, statements: string[]): Promise<void> {
+/** `CREATE MATERIALIZED VIEW <name>`: Redshift has no IF NOT EXISTS for it. */
+const CREATE_MATERIALIZED_VIEW = /^\s*CREATE\s+MATERIALIZED\s+VIEW\s+("(?:[^"]|"")+"(?:\s*\.\s*"(?:[^"]|"")+")?|[^\s(]+)/i;
+
+async function runAll(runner: StatementRunner, statements: string[], request: 'create' | 'update'): Promise<void> {
   for (const sql of statements) {
-    await runner.execute(sql);
+    const view = CREATE_MATERIALIZED_VIEW.exec(sql)?.[1];
+    try {
+      await runner.execute(sql);
+    } catch (error) {
+      if (!view || !/already exists/i.test((error as Error).message)) throw error;
+      if (request === 'update') {
+        // Dropping it would lose every row it ingested that the stream no longer holds.
+        throw new Error(`The materialized view ${view} already exists and its definition changed; Freshet never drops it, `
+          + `because that loses the rows it ingested. Drop it yourself (DROP MATERIALIZED VIEW ${view}) and deploy again, `
+          + 'or keep the previous definition.');
+      }
+      // A retried create (or a view made before): it is there, as the create wants.
+      log('materialized view already exists: kept as is', { view });
+    }
   }
 }
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The Python binding check: packages core and streaming-ingest with jsii-pacmak,
-# installs the wheels into .venv-binding, and synthesizes a Python CDK app
-# that uses StreamingIngest (tools/python-binding).
+# The Python binding check: packages every construct library with jsii-pacmak,
+# installs the wheels into .venv-binding, and synthesizes Python CDK apps that
+# use them: StreamingIngest alone, and the whole stocks flow (tools/python-binding).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
-for package in core streaming-ingest; do
-  (cd "packages/$package" && rm -rf dist/python && npx jsii-pacmak --target python > /dev/null)
-done
+packages=(core streaming-ingest glue-etl redshift-warehouse model-endpoint retrain-pipeline)
+for package in "${packages[@]}"; do rm -rf "packages/$package/dist/python"; done
+# One pacmak run for all of them: it builds them in dependency order and shares the work.
+npx jsii-pacmak "${packages[@]/#/packages/}" --target python > /dev/null
 stamp=.venv-binding/.requirements.sha256
 want=$(sha256sum tools/python-binding/requirements.txt | cut -d' ' -f1)
 if ! { [ -x .venv-binding/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }; then
@@ -17,7 +18,9 @@ if ! { [ -x .venv-binding/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")"
   echo "$want" > "$stamp"
 fi
 # Reinstall our wheels with their declared requirements checked against the pinned aws-cdk-lib.
-.venv-binding/bin/pip uninstall --quiet --yes freshet.core freshet.streaming_ingest > /dev/null 2>&1 || true
-.venv-binding/bin/pip install --quiet --disable-pip-version-check packages/core/dist/python/*.whl packages/streaming-ingest/dist/python/*.whl
+.venv-binding/bin/pip uninstall --quiet --yes "${packages[@]/#/freshet.}" > /dev/null 2>&1 || true
+wheels=()
+for package in "${packages[@]}"; do wheels+=("packages/$package"/dist/python/*.whl); done
+.venv-binding/bin/pip install --quiet --disable-pip-version-check "${wheels[@]}"
 cd tools/python-binding
 ../../.venv-binding/bin/python -m pytest -q -p no:cacheprovider test_binding.py

@@ -5,8 +5,8 @@
 #  2. build and test every package and the app with Nx (jest, eslint, README examples);
 #  3. synthesize the app, cfn-lint every template in its cdk.out, and check
 #     that a handler change reaches cdk.out through the Nx cache;
-#  4. pytest over the Python job scripts shipped in packages/*/scripts;
-#  5. the Python binding check.
+#  4. pytest over the Python job scripts shipped in packages/*/scripts, and
+#  5. the Python binding check, side by side.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
@@ -18,7 +18,8 @@ step() {
   local name=$1
   shift
   echo "━━ ${name}"
-  local started=$SECONDS
+  # A step of a pair counts from when the pair started.
+  local started=${pair_started:-$SECONDS}
   if "$@"; then
     passed=$((passed + 1))
     echo "━━ ${name}: passed ($((SECONDS - started)) s)"
@@ -27,6 +28,36 @@ step() {
     failures+=("${name}")
     echo "━━ ${name}: FAILED ($((SECONDS - started)) s)"
   fi
+}
+
+# Two steps at once, each with its output held until it ends and then shown
+# in order: for steps that leave a core idle (a JVM, pip and pacmak waiting on I/O).
+step_pair() {
+  local first_name=$1 first_fn=$2 second_name=$3 second_fn=$4
+  local first_log second_log first_pid second_pid
+  first_log=$(mktemp)
+  second_log=$(mktemp)
+  pair_started=$SECONDS
+  "${first_fn}" > "${first_log}" 2>&1 &
+  first_pid=$!
+  "${second_fn}" > "${second_log}" 2>&1 &
+  second_pid=$!
+  step "${first_name}" wait_and_show "${first_pid}" "${first_log}"
+  step "${second_name}" wait_and_show "${second_pid}" "${second_log}"
+  unset pair_started
+  echo "   (the two ran side by side; times count from their common start)"
+}
+
+wait_and_show() {
+  local status=0
+  wait "$1" || status=$?
+  cat "$2"
+  rm -f "$2"
+  return "${status}"
+}
+
+python_binding() {
+  bash tools/scripts/python-binding-check.sh
 }
 
 lint_cdk_out() {
@@ -59,8 +90,7 @@ step "typescript tests" npx nx run-many --target=test --output-style=static --pa
 step "app synth" npx nx run @freshet/ml-platform:synth --output-style=static
 step "cfn-lint cdk.out" lint_cdk_out
 step "nx cache freshness" bash tools/scripts/nx-cache-check.sh
-step "python job scripts" job_script_tests
-step "python binding" bash tools/scripts/python-binding-check.sh
+step_pair "python job scripts" job_script_tests "python binding" python_binding
 
 if [ "${failed}" -gt 0 ]; then
   echo "failed: ${failures[*]}"

@@ -51,7 +51,15 @@ const modelEndpoint = new ConstructPackage(root, {
   description: 'Freshet ModelEndpoint: a SageMaker endpoint behind a validated API, with safe rollouts and A/B variants.',
   freshetDeps: [core],
   lambdaDeps: ['@aws-sdk/client-sagemaker-runtime'],
-  devDeps: ['@types/aws-lambda@^8.10.0', 'fast-check@^4.3.0'],
+  devDeps: ['@aws-sdk/credential-provider-env@^3.972.84', '@types/aws-lambda@^8.10.0', 'fast-check@^4.3.0'],
+  // The proxy is on every prediction's path: its cold start is the API's.
+  selfContainedHandlers: {
+    'handlers/predict-proxy.lambda': {
+      // The proxy passes Lambda's environment credentials to its client, so the default chain
+      // (STS, SSO and IMDS clients: a third of the bundle) is never called.
+      '@aws-sdk/credential-provider-node': './src/handlers/predict-proxy/unused-default-credentials.ts',
+    },
+  },
 });
 
 const retrainPipeline = new ConstructPackage(root, {
@@ -72,11 +80,13 @@ new ToolPackage(root, {
   deps: [
     `${streamingIngest.package.packageName}@^0.0.0`,
     `${core.package.packageName}@^0.0.0`,
+    // The proxy benchmark measures the bundle model-endpoint's build writes.
+    `${modelEndpoint.package.packageName}@^0.0.0`,
     '@freshet/test-utils@0.0.0',
     '@aws-sdk/client-kinesis@^3.1143.0',
     '@aws-sdk/client-s3@^3.1143.0',
     '@smithy/node-http-handler@^4.14.2',
-    // The proxy benchmark bundles both handlers, and its baseline imports the SDK clients the obvious way.
+    // The proxy benchmark's floor uses the proxy's client; its baseline imports SDK clients the obvious way.
     '@aws-sdk/client-sagemaker-runtime@^3.1143.0',
     '@aws-sdk/client-lambda@^3.1143.0',
     '@aws-sdk/client-redshift-data@^3.1143.0',

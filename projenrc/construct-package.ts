@@ -13,6 +13,14 @@ export interface ConstructPackageOptions {
   readonly lambdaDeps?: string[];
   /** Extra development dependencies: test tools, and handler libraries esbuild bundles. */
   readonly devDeps?: string[];
+  /**
+   * Handlers on a latency path, bundled with the AWS SDK code they call
+   * (tree-shaken ES modules, minified) instead of loading the runtime's copy.
+   * Keyed by entrypoint under src/ without `.ts`, e.g. `handlers/predict-proxy.lambda`;
+   * the value maps modules to replacement files (esbuild aliases) for SDK
+   * code the handler never calls.
+   */
+  readonly selfContainedHandlers?: Record<string, Record<string, string>>;
 }
 
 /**
@@ -102,6 +110,10 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     // jsii-docgen cannot see dependency assemblies that npm workspaces hoist.
     this.tasks.tryFind('docgen')?.reset('node ../../tools/scripts/docgen.js');
 
+    for (const [entry, aliases] of Object.entries(options.selfContainedHandlers ?? {})) {
+      bundleSelfContained(this, entry, aliases);
+    }
+
     // Handler code is bundled by esbuild, so its libraries are development dependencies.
     this.eslint?.allowDevDeps('src/handlers/**');
 
@@ -110,4 +122,26 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     this.gitignore.exclude('.jsii.tabl.json', '/test-reports/');
     this.npmignore?.exclude('/scripts/**/__pycache__/', '/scripts/**/tests/', '*.pyc');
   }
+}
+
+/**
+ * Replaces projen's bundle task for one handler: the SDK stays in the bundle,
+ * resolved through its ES module builds so unused commands and protocols are
+ * dropped, and the result is minified (the source map keeps stack traces readable).
+ */
+function bundleSelfContained(project: ConstructPackage, entry: string, aliases: Record<string, string>): void {
+  const taskName = `bundle:${entry}`;
+  const task = project.tasks.tryFind(taskName);
+  if (!task) throw new Error(`selfContainedHandlers: no bundle task '${taskName}'; expected src/${entry}.ts.`);
+  const args = [
+    'esbuild', '--bundle', `src/${entry}.ts`, '--target=node24', '--platform=node',
+    `--outfile=assets/${entry}/index.js`, '--tsconfig=test/tsconfig.json',
+    '--main-fields=module,main', '--minify', '--sourcemap',
+    ...Object.entries(aliases).map(([module, file]) => `--alias:${module}=${file}`),
+  ];
+  task.reset();
+  task.execArgs(args);
+  const watch = project.tasks.tryFind(`${taskName}:watch`);
+  watch?.reset();
+  watch?.execArgs([...args, '--watch']);
 }

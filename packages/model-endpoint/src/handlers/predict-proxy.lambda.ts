@@ -13,6 +13,7 @@
  * - AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: the SDK's own override, for local tests.
  */
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mapEndpointError } from './predict-proxy/endpoint-errors';
 import { ModelResponseError, parseAutoGluonCsv, parseDeepArJson, parseXgboostCsv, toCsv, WireFormat } from './predict-proxy/payload-codec';
@@ -71,7 +72,14 @@ const config = loadConfig();
 const featureOrder = config.features.map((f) => f.name);
 // One client per container: connections and credentials are reused across requests.
 // One retry at most: API Gateway gives up after 29 s, and the caller gets Retry-After.
-const client = new SageMakerRuntimeClient({ maxAttempts: positiveInt('MAX_ATTEMPTS', 2) });
+const client = new SageMakerRuntimeClient({
+  maxAttempts: positiveInt('MAX_ATTEMPTS', 2),
+  // Lambda puts the role's credentials in the environment; naming the provider keeps the
+  // default chain out of the bundle (see unused-default-credentials.ts).
+  credentials: fromEnv(),
+  // Resolve the middleware stack once, not on every request.
+  cacheMiddleware: true,
+});
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 

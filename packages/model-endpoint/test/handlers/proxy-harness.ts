@@ -1,3 +1,4 @@
+import * as path from 'path';
 import type { DatasetSchemaSpec } from '@freshet/core';
 import { SageMakerFakeModel, SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator } from '@freshet/test-utils';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -5,6 +6,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
 export const ENDPOINT_NAME = 'stocks-endpoint';
+
+/** What ships: the build's bundle of the proxy, with the SDK inside it. */
+export const PROXY_BUNDLE = path.join(__dirname, '..', '..', 'assets', 'handlers', 'predict-proxy.lambda', 'index.js');
 
 /** Starts the fake SageMaker Runtime with a model. */
 export function startFakeRuntime(model: SageMakerFakeModel): Promise<SageMakerRuntimeEmulator> {

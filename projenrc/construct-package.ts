@@ -1,7 +1,7 @@
 import { awscdk, DependencyType, javascript } from 'projen';
 import { AUTHOR, NPM_SCOPE, PYPI_PREFIX, JSII_DEPS, TEST_DEPS, VERSIONS } from './versions';
 import type { FreshetMonorepo } from './freshet-monorepo';
-import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife } from './workspace-member';
+import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife, typecheckTests } from './workspace-member';
 
 export interface ConstructPackageOptions {
   /** Folder under packages/ and the unscoped npm name, e.g. `streaming-ingest`. */
@@ -117,6 +117,7 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     // Handler code is bundled by esbuild, so its libraries are development dependencies.
     this.eslint?.allowDevDeps('src/handlers/**');
 
+    typecheckTests(this);
     // README examples must compile: rosetta type-checks every TypeScript block.
     this.testTask.exec('jsii-rosetta extract --strict --compile .jsii');
     this.gitignore.exclude('.jsii.tabl.json', '/test-reports/');

@@ -3,7 +3,7 @@ import type { ConstructPackage } from './construct-package';
 import type { FreshetMonorepo } from './freshet-monorepo';
 import { extendsBase } from './typescript-options';
 import { NPM_SCOPE, TEST_DEPS, VERSIONS } from './versions';
-import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife } from './workspace-member';
+import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife, typecheckTests } from './workspace-member';
 
 export interface MlPlatformAppOptions {
   /** The construct packages the app composes into its stages. */
@@ -54,6 +54,8 @@ export class MlPlatformApp extends awscdk.AwsCdkTypeScriptApp {
     const testTsconfig = this.tryFindObjectFile('test/tsconfig.json');
     testTsconfig?.addOverride('extends', ['../../../tsconfig.base.json', '../tsconfig.json']);
     testTsconfig?.addOverride('compilerOptions.typeRoots', ['../../../node_modules/@types']);
+
+    typecheckTests(this);
 
     // Synth runs compiled JavaScript (cdk.json's app is `node lib/main.js`).
     this.compileTask.exec('tsc --build');

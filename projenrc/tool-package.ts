@@ -2,7 +2,7 @@ import { javascript, typescript } from 'projen';
 import type { FreshetMonorepo } from './freshet-monorepo';
 import { extendsBase } from './typescript-options';
 import { NPM_SCOPE, TEST_DEPS, VERSIONS } from './versions';
-import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife } from './workspace-member';
+import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife, typecheckTests } from './workspace-member';
 
 export interface ToolPackageOptions {
   /** Folder under tools/ and the unscoped npm name, e.g. `bench`. */
@@ -54,6 +54,7 @@ export class ToolPackage extends typescript.TypeScriptProject {
       this.addTask(name, { exec });
       extraTargets[name] = [name];
     }
+    typecheckTests(this);
     nxTargets(this, { build: ['compile'], test: ['test'], ...extraTargets });
   }
 }

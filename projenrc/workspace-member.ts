@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import type { javascript } from 'projen';
 
 /**
@@ -42,4 +44,16 @@ export function quietNodeEndOfLife(project: javascript.NodeProject): void {
   project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
   project.tasks.addEnvironment('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '20');
   project.tasks.addEnvironment('NX_DAEMON', 'false');
+}
+
+/**
+ * ts-jest transpiles each test file on its own (isolatedModules) and reports
+ * no type errors, so the test task type-checks the tests first, as one program.
+ * Members without test files have nothing to check.
+ */
+export function typecheckTests(project: javascript.NodeProject): void {
+  const testDir = path.join(project.outdir, 'test');
+  const hasTests = fs.existsSync(testDir)
+    && fs.readdirSync(testDir, { recursive: true }).some((file) => String(file).endsWith('.test.ts'));
+  if (hasTests) project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 }

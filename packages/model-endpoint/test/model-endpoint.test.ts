@@ -64,9 +64,9 @@ describe('ModelEndpoint defaults', () => {
     const { endpoint, template } = synthEndpoint();
     const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('EndpointExecutionRole')).flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-    const put = statements.find((s) => [].concat(s.Action).includes('s3:PutObject'));
+    const put = statements.find((s) => ([] as string[]).concat(s.Action).includes('s3:PutObject'));
     expect(put.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeBucket/), 'Arn'] }, `/capture/${endpoint.endpointName}/*`]] });
-    const read = statements.find((s) => [].concat(s.Action).includes('s3:GetObject*'));
+    const read = statements.find((s) => ([] as string[]).concat(s.Action).includes('s3:GetObject*'));
     expect(read.Resource).toContainEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeBucket/), 'Arn'] }, '/models/seed/output/model.tar.gz']] });
     for (const statement of statements) expect([].concat(statement.Action).some((a: string) => a === '*' || a.endsWith(':*'))).toBe(false);
   });
@@ -163,7 +163,7 @@ describe('the prediction API', () => {
 
   test('the proxy: Node 22+, X-Ray, reserved concurrency, its environment, and InvokeEndpoint on this endpoint only', () => {
     const { endpoint, template } = synthEndpoint();
-    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.ENDPOINT_NAME);
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.ENDPOINT_NAME)!;
     expect(Number(fn.Properties.Runtime.replace(/^nodejs|\.x$/g, ''))).toBeGreaterThanOrEqual(22);
     expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     expect(fn.Properties.ReservedConcurrentExecutions).toBe(10);

@@ -1,7 +1,7 @@
 import './fixtures/promise-with-resolvers';
+import { loadEngine } from '@freshet/test-utils';
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions';
 import { DataApiStatement, LoadMode, RedshiftWarehouseProps } from '../src';
 import { buildWarehouse, definitionOf } from './fixtures/stocks';
 
@@ -59,6 +59,8 @@ async function failureOf(result: Promise<unknown>): Promise<{ error: string; cau
 }
 
 async function run(definition: any, fake: FakeDataApi, executionName: string, input: any = { model: 'stocks-xgb' }) {
+  // The engine as the shared harness loads it (an ES module, with States.Hash computed by node:crypto).
+  const { StateMachine: LocalStateMachine } = loadEngine();
   const machine = new LocalStateMachine(definition, { validationOptions: { checkArn: false } });
   const waits: Record<string, number> = {};
   const collect = (states: any, prefix = '') => {

@@ -437,7 +437,7 @@ describe('IAM', () => {
   test('PassRole is limited to the job role and the endpoint model role, passed to SageMaker only', () => {
     const { stack } = buildPipeline({}, (s) => ({ deployTo: endpointTarget(s) }));
     // eslint-disable-next-line @stylistic/max-len
-    const statements = policies(Template.fromStack(stack)).flatMap((p) => p.PolicyDocument.Statement).filter((st: any) => [].concat(st.Action).includes('iam:PassRole'));
+    const statements = policies(Template.fromStack(stack)).flatMap((p) => p.PolicyDocument.Statement).filter((st: any) => ([] as string[]).concat(st.Action).includes('iam:PassRole'));
     expect(statements).toHaveLength(1);
     expect(statements[0].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
     expect(JSON.stringify(statements[0].Resource)).toContain('ExecutionRole');

@@ -14,7 +14,7 @@
  *   -> Preprocess (Task sagemaker:createProcessingJob.sync)
  *   -> Train (Task sagemaker:createTrainingJob.sync, $.training.modelDataUrl)
  *   -> Create candidate model (aws-sdk sagemaker:createModel, the pipeline's execution role)
- *   -> Transform test channel (Task sagemaker:createTransformJob.sync)
+ *   -> Transform test channel (Task sagemaker:createTransformJob.sync; on failure -> Discard candidate model -> Notify failure)
  *   -> Delete candidate model (aws-sdk sagemaker:deleteModel)
  *   -> Evaluate (Task sagemaker:createProcessingJob.sync)
  *   -> Read evaluation (aws-sdk s3:getObject, $.evaluation.metrics = evaluation.json)
@@ -31,10 +31,12 @@
  *        -> Create endpoint config -> Update endpoint -> Wait for endpoint -> Check endpoint ($.endpointStatus)
  *        -> Endpoint updated? (Choice):
  *             InService on the new config -> Superseded config ours? -> [Delete superseded config] -> Notify success -> Deployed (Succeed)
- *             InService on another config, or RollingBack -> Deployment rolled back (Pass $.error) -> Notify failure
- *             Failed -> Deployment failed (Pass $.error) -> Notify failure
- *             else -> Count endpoint poll -> Deployment overdue? -> (Deployment timed out -> Notify failure | Wait for endpoint)
- *   Every Task state: Retry on throttling, Catch States.ALL -> Notify failure (SNS, $.error) -> Failed (Fail, error and cause from $.error).
+ *             InService on another config -> Deployment rolled back (Pass $.error) -> Discard new config -> Discard new model -> Notify failure
+ *             Failed -> Deployment failed (Pass $.error) -> Notify failure (the endpoint's configs are kept for diagnosis)
+ *             else (Updating, RollingBack) -> Count endpoint poll -> Deployment overdue? -> (Deployment timed out -> Notify failure | Wait for endpoint)
+ *        A failure of Describe endpoint or Create endpoint config -> Discard new model; of Update endpoint -> Discard new config -> Discard new model.
+ *   Every Task state: Retry on throttling, Catch States.ALL ($.error) -> [the Discard states of what the run created and nothing uses]
+ *   -> Notify failure (SNS, $.error) -> Failed (Fail, error and cause from $.error). A Discard that fails leaves $.cleanupError and goes on.
  *
  * STATE DATA: $.input, $.algorithmHyperparameters, $.run {id, token, <kind> names, trainingUri, modelsUri, ...},
  * $.snapshotUri, $.preprocess, $.training {jobName, modelDataUrl}, $.transform, $.evaluate, $.evaluation {metrics},
@@ -232,7 +234,8 @@ export class RetrainWorkflow extends Construct {
       },
       iamResources: [this.sageMakerArn('model', RunNames.pattern(ctx.namePrefix, 'candidateModel'))],
     });
-    const transform = this.transformState();
+    const transform = this.transformState(this.discard('Discard candidate model', 'deleteModel', 'ModelName', '$.run.candidateModel',
+      this.sageMakerArn('model', RunNames.pattern(ctx.namePrefix, 'candidateModel')), this.notifyFailure));
     const deleteCandidate = this.sdk('Delete candidate model', 'sagemaker', 'deleteModel', {
       comment: 'The candidate model served the batch transform only',
       parameters: { 'ModelName.$': '$.run.candidateModel' },
@@ -519,7 +522,7 @@ export class RetrainWorkflow extends Construct {
     return this.guard(state);
   }
 
-  private transformState(): sfn.CustomState {
+  private transformState(onError: sfn.IChainable): sfn.CustomState {
     const { ctx } = this;
     const format = CONTENT_TYPES[ctx.algorithm.channelFormat];
     const deepar = ctx.algorithm.channelFormat === ChannelFormat.DEEPAR_JSON_LINES;
@@ -549,7 +552,7 @@ export class RetrainWorkflow extends Construct {
         ResultPath: '$.transform',
       },
     });
-    return this.guard(state);
+    return this.guard(state, onError);
   }
 
   private container(modelDataPath: string): any {
@@ -635,10 +638,14 @@ export class RetrainWorkflow extends Construct {
     const target = ctx.deployTo!;
     const prefix = ctx.namePrefix;
     const endpointConfigArn = this.sageMakerArn('endpoint-config', RunNames.pattern(prefix, 'endpointConfig'));
+    const modelArn = this.sageMakerArn('model', RunNames.pattern(prefix, 'model'));
+    // What this run created and nothing serves yet is deleted on the way to the failure notification.
+    const discardModel = this.discard('Discard new model', 'deleteModel', 'ModelName', '$.run.model', modelArn, this.notifyFailure);
+    const discardConfig = this.discard('Discard new config', 'deleteEndpointConfig', 'EndpointConfigName', '$.run.endpointConfig', endpointConfigArn, discardModel);
     const createModel = this.sdk('Create model', 'sagemaker', 'createModel', {
       comment: `The model the endpoint ${target.endpointName} serves, run as its model role`,
       parameters: { 'ModelName.$': '$.run.model', 'ExecutionRoleArn': target.modelExecutionRole.roleArn, 'PrimaryContainer': this.container('$.training.modelDataUrl') },
-      iamResources: [this.sageMakerArn('model', RunNames.pattern(prefix, 'model'))],
+      iamResources: [modelArn],
     });
     const describeEndpoint = this.sdk('Describe endpoint', 'sagemaker', 'describeEndpoint', {
       comment: 'Remembers the config the endpoint runs now, deleted after a successful update if the workflow created it',
@@ -646,12 +653,12 @@ export class RetrainWorkflow extends Construct {
       iamResources: [target.endpointArn],
       resultSelector: { 'previousConfigName.$': '$.EndpointConfigName' },
       resultPath: '$.endpoint',
-    });
+    }, discardModel);
     const createConfig = this.sdk('Create endpoint config', 'sagemaker', 'createEndpointConfig', {
       comment: `Every variant of ${target.endpointName}; ${target.retrainedVariantName} gets the new model`,
       parameters: this.endpointConfigParameters(target),
       iamResources: [endpointConfigArn],
-    });
+    }, discardModel);
     const updateEndpoint = this.sdk('Update endpoint', 'sagemaker', 'updateEndpoint', {
       comment: 'Blue/green update with the guardrails of the target; alarms roll it back',
       parameters: {
@@ -661,7 +668,7 @@ export class RetrainWorkflow extends Construct {
         'DeploymentConfig': deploymentConfig(target),
       },
       iamResources: [target.endpointArn, endpointConfigArn],
-    });
+    }, discardConfig);
     const wait = new sfn.Wait(this, 'Wait for endpoint', { time: sfn.WaitTime.duration(ctx.timeouts.pollInterval) });
     const check = this.sdk('Check endpoint', 'sagemaker', 'describeEndpoint', {
       parameters: { EndpointName: target.endpointName },
@@ -670,12 +677,13 @@ export class RetrainWorkflow extends Construct {
       resultPath: '$.endpointStatus',
     });
     const rolledBack = new sfn.Pass(this, 'Deployment rolled back', {
+      comment: 'The endpoint serves its previous config again, so the new config and model serve nothing',
       parameters: {
         'Error': 'DeploymentRolledBack',
         'Cause.$': `States.Format('${target.endpointName} rolled back to {} ({}) instead of {}', $.endpointStatus.configName, $.endpointStatus.status, $.run.endpointConfig)`,
       },
       resultPath: '$.error',
-    }).next(this.notifyFailure);
+    }).next(discardConfig);
     const deployFailed = new sfn.Pass(this, 'Deployment failed', {
       parameters: { 'Error': 'DeploymentFailed', 'Cause.$': `States.Format('${target.endpointName} is Failed after updating to {}', $.run.endpointConfig)` },
       resultPath: '$.error',
@@ -704,15 +712,13 @@ export class RetrainWorkflow extends Construct {
     count.next(new sfn.Choice(this, 'Deployment overdue?')
       .when(sfn.Condition.numberGreaterThanEquals('$.endpointPolls.count', maxPolls), timedOut)
       .otherwise(wait));
+    // RollingBack keeps polling: the new config is still in use until the endpoint is InService on the old one.
     const updated = new sfn.Choice(this, 'Endpoint updated?')
       .when(sfn.Condition.and(
         sfn.Condition.stringEquals('$.endpointStatus.status', 'InService'),
         sfn.Condition.stringEqualsJsonPath('$.endpointStatus.configName', '$.run.endpointConfig'),
       ), ours)
-      .when(sfn.Condition.or(
-        sfn.Condition.stringEquals('$.endpointStatus.status', 'InService'),
-        sfn.Condition.stringEquals('$.endpointStatus.status', 'RollingBack'),
-      ), rolledBack)
+      .when(sfn.Condition.stringEquals('$.endpointStatus.status', 'InService'), rolledBack)
       .when(sfn.Condition.stringEquals('$.endpointStatus.status', 'Failed'), deployFailed)
       .otherwise(count);
     createModel.next(describeEndpoint).next(createConfig).next(updateEndpoint).next(wait).next(check).next(updated);
@@ -753,21 +759,45 @@ export class RetrainWorkflow extends Construct {
     };
   }
 
-  private sdk(id: string, service: string, action: string, props: Omit<tasks.CallAwsServiceProps, 'service' | 'action'>): tasks.CallAwsService {
+  private sdk(
+    id: string, service: string, action: string, props: Omit<tasks.CallAwsServiceProps, 'service' | 'action'>, onError: sfn.IChainable = this.notifyFailure,
+  ): tasks.CallAwsService {
     return this.guard(new tasks.CallAwsService(this, id, {
       service,
       action,
       resultPath: sfn.JsonPath.DISCARD,
       taskTimeout: sfn.Timeout.duration(this.ctx.timeouts.apiCall),
       ...props,
-    }));
+    }), onError);
   }
 
-  /** Adds the throttling retry and the catch to the failure notification. */
-  private guard<T extends sfn.TaskStateBase | sfn.CustomState | sfn.Parallel>(state: T): T {
+  /** Adds the throttling retry and the catch that leads (through cleanup, if any) to the failure notification. */
+  private guard<T extends sfn.TaskStateBase | sfn.CustomState | sfn.Parallel>(state: T, onError: sfn.IChainable = this.notifyFailure): T {
     state.addRetry(this.throttlingRetry());
-    state.addCatch(this.notifyFailure, { resultPath: '$.error' });
+    state.addCatch(onError, { resultPath: '$.error' });
     this.taskStates.push(state);
+    return state;
+  }
+
+  /**
+   * Deletes a SageMaker object this run created, on the way to the failure
+   * notification. Best effort: an error (the object was never created, say)
+   * lands in $.cleanupError and the run goes on to `next`, keeping $.error.
+   */
+  private discard(id: string, action: string, nameParameter: string, namePath: string, arn: string, next: sfn.IChainable): tasks.CallAwsService {
+    const state = new tasks.CallAwsService(this, id, {
+      comment: `Deletes ${namePath}: created by this run, served by nothing`,
+      service: 'sagemaker',
+      action,
+      parameters: { [`${nameParameter}.$`]: namePath },
+      iamResources: [arn],
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(this.ctx.timeouts.apiCall),
+    });
+    state.addRetry(this.throttlingRetry());
+    state.addCatch(next, { resultPath: '$.cleanupError' });
+    this.taskStates.push(state);
+    state.next(next);
     return state;
   }
 

@@ -39,7 +39,7 @@ describe('state graph', () => {
     expect(state(def, 'Champion exists?').Default).toBe('Gate');
   });
 
-  test('every Task state retries throttling with backoff and catches everything into the failure notification', () => {
+  test('every Task state retries throttling with backoff and catches everything into the failure notification, through cleanup only', () => {
     const def = definitionOf(buildPipeline({ approval: ApprovalMode.MANUAL }, (stack) => ({ deployTo: endpointTarget(stack) })).stack);
     const taskNames = Object.entries(def.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
     expect(taskNames.length).toBeGreaterThanOrEqual(18);
@@ -50,13 +50,28 @@ describe('state graph', () => {
         .toEqual({ name, retry: { errors: THROTTLING_ERRORS, backoff: 2, attempts: 4 } });
       const catchAll = (s.Catch ?? []).find((c: any) => c.ErrorEquals.includes('States.ALL'));
       // The failure notification itself ends in the Fail state, whatever happens.
-      const expected = name === 'Notify failure' ? 'Failed' : 'Notify failure';
-      expect({ name, next: catchAll?.Next }).toEqual({ name, next: expected });
+      if (name === 'Notify failure') {
+        expect(catchAll?.Next).toBe('Failed');
+        continue;
+      }
+      // Between the catch and the notification there may only be Discard states, which keep $.error.
+      for (let next = catchAll?.Next; next !== 'Notify failure'; next = state(def, next).Next) {
+        expect({ name, via: next }).toEqual({ name, via: expect.stringMatching(/^Discard /) });
+      }
+      expect({ name, resultPath: catchAll.ResultPath }).toEqual({ name, resultPath: name.startsWith('Discard ') ? '$.cleanupError' : '$.error' });
+      if (name.startsWith('Discard ')) expect(state(def, name).Next).toBe(catchAll.Next);
       // eslint-disable-next-line @stylistic/max-len
       expect(typeof s.TimeoutSeconds === 'number' || s.Resource.includes('lambda:invoke') || s.Resource.includes('sns:publish') || s.TimeoutSeconds !== undefined).toBe(true);
     }
     expect(state(def, 'Notify failure').Next).toBe('Failed');
     expect(state(def, 'Failed')).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    // What leads through cleanup, and where.
+    const catchOf = (name: string) => state(def, name).Catch.find((c: any) => c.ErrorEquals.includes('States.ALL')).Next;
+    expect(['Transform test channel', 'Describe endpoint', 'Create endpoint config', 'Update endpoint'].map(catchOf))
+      .toEqual(['Discard candidate model', 'Discard new model', 'Discard new model', 'Discard new config']);
+    expect(state(def, 'Discard new config').Next).toBe('Discard new model');
+    expect(state(def, 'Deployment rolled back').Next).toBe('Discard new config');
+    expect(state(def, 'Deployment failed').Next).toBe('Notify failure');
   });
 
   test('normalizes the execution input with defaults and derives the run names and URIs', () => {
@@ -382,11 +397,13 @@ describe('deploy', () => {
       { Variable: '$.endpointStatus.status', StringEquals: 'InService' },
       { Variable: '$.endpointStatus.configName', StringEqualsPath: '$.run.endpointConfig' },
     ]);
+    // Only InService on another config is a finished rollback; RollingBack falls to the default and is polled again.
+    expect(updated.Choices[1]).toEqual({ Variable: '$.endpointStatus.status', StringEquals: 'InService', Next: 'Deployment rolled back' });
     expect(updated.Default).toBe('Count endpoint poll');
     // eslint-disable-next-line @stylistic/max-len
     expect(state(def, 'Superseded config ours?').Choices[0]).toEqual({ Variable: '$.endpoint.previousConfigName', StringMatches: 'ct-stocks-config-*', Next: 'Delete superseded config' });
     expect(state(def, 'Superseded config ours?').Default).toBe('Notify success');
-    expect(state(def, 'Deployment rolled back').Next).toBe('Notify failure');
+    expect(state(def, 'Deployment rolled back').Next).toBe('Discard new config');
     expect(state(def, 'Notify success').Next).toBe('Deployed');
     expect(state(def, 'Deployment overdue?').Choices[0]).toMatchObject({ NumericGreaterThanEquals: 120, Next: 'Deployment timed out' });
   });

@@ -220,18 +220,76 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     expect(aws.published[0].message).toMatchObject({ outcome: 'failed', error: 'SageMaker.AmazonSageMakerException', cause: 'Rate exceeded' });
   });
 
-  test('a deployment the guardrails roll back ends in the failure notification, and the superseded config is kept', async () => {
+  test('a deployment the guardrails roll back ends in the failure notification; the new config and model go, the superseded config stays', async () => {
     const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, deployment: DeploymentOutcome.ROLLS_BACK });
+    const config = expectedName(PREFIX, 'config', RUN);
+    const model = expectedName(PREFIX, 'model', RUN);
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('DeploymentRolledBack');
-    expect(execution.cause).toBe(`${STOCKS_ENDPOINT} rolled back to ${PREVIOUS_CONFIG} (InService) instead of ${expectedName(PREFIX, 'config', RUN)}`);
-    expect(onlyCall(execution, 'Update endpoint').EndpointConfigName).toBe(expectedName(PREFIX, 'config', RUN));
-    expect(execution.visited.slice(-4)).toEqual(['Endpoint updated?', 'Deployment rolled back', 'Notify failure', 'Failed']);
+    expect(execution.cause).toBe(`${STOCKS_ENDPOINT} rolled back to ${PREVIOUS_CONFIG} (InService) instead of ${config}`);
+    expect(onlyCall(execution, 'Update endpoint').EndpointConfigName).toBe(config);
+    // RollingBack is polled through: the new config is still in use until the endpoint is InService on the old one.
+    expect(callsTo(execution, 'Check endpoint')).toHaveLength(3);
+    expect(execution.visited.slice(-6)).toEqual(['Endpoint updated?', 'Deployment rolled back', 'Discard new config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(onlyCall(execution, 'Discard new config')).toEqual({ EndpointConfigName: config });
+    expect(onlyCall(execution, 'Discard new model')).toEqual({ ModelName: model });
     expect(callsTo(execution, 'Delete superseded config')).toEqual([]);
-    expect(aws.deletedEndpointConfigs).toEqual([]);
+    expect(aws.deletedEndpointConfigs).toEqual([config]);
+    expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', RUN), model]);
     expect(aws.endpointConfig).toBe(PREVIOUS_CONFIG);
     expect(aws.published.map((m) => m.message.outcome)).toEqual(['failed']);
     expect(aws.published[0].message).toMatchObject({ error: 'DeploymentRolledBack', run: RUN });
+  });
+
+  test('a failed UpdateEndpoint discards the new config and model, and the notification carries the update\'s error', async () => {
+    const { run: execution, aws } = await run({
+      evaluation: GOOD_METRICS,
+      failures: { 'sagemaker:updateEndpoint': new FakeServiceError('SageMaker.ValidationException', 'Cannot update in-progress endpoint') },
+    });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('SageMaker.ValidationException');
+    expect(execution.visited.slice(-5)).toEqual(['Update endpoint', 'Discard new config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(aws.deletedEndpointConfigs).toEqual([expectedName(PREFIX, 'config', RUN)]);
+    expect(aws.deletedModels).toContain(expectedName(PREFIX, 'model', RUN));
+    expect(aws.published[0].message).toMatchObject({ outcome: 'failed', error: 'SageMaker.ValidationException', cause: 'Cannot update in-progress endpoint' });
+  });
+
+  test('a failed CreateEndpointConfig discards the new model only', async () => {
+    const { run: execution, aws } = await run({
+      evaluation: GOOD_METRICS,
+      failures: { 'sagemaker:createEndpointConfig': new FakeServiceError('SageMaker.ResourceLimitExceeded', 'endpoint configs') },
+    });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.visited.slice(-4)).toEqual(['Create endpoint config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(callsTo(execution, 'Discard new config')).toEqual([]);
+    expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', RUN), expectedName(PREFIX, 'model', RUN)]);
+    expect(aws.published[0].message).toMatchObject({ error: 'SageMaker.ResourceLimitExceeded' });
+  });
+
+  test('a transform that fails discards the candidate model, and no later task runs', async () => {
+    const cause = JSON.stringify({ TransformJobStatus: 'Failed', FailureReason: 'ClientError: See job logs' });
+    const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, failures: { 'sagemaker:createTransformJob.sync': new FakeServiceError('States.TaskFailed', cause) } });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.TaskFailed');
+    expect(execution.cause).toBe(cause);
+    expect(execution.calls.map((c) => c.state)).toEqual(['Preprocess', 'Train', 'Create candidate model', 'Transform test channel', 'Discard candidate model', 'Notify failure']);
+    expect(onlyCall(execution, 'Discard candidate model')).toEqual({ ModelName: expectedName(PREFIX, 'cand', RUN) });
+    expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', RUN)]);
+    expect(aws.published[0].message).toMatchObject({ outcome: 'failed', error: 'States.TaskFailed', cause });
+  });
+
+  test('a discard that fails still ends in the failure notification with the original error', async () => {
+    const { run: execution, aws } = await run({
+      evaluation: GOOD_METRICS,
+      failures: {
+        'sagemaker:createTransformJob.sync': new FakeServiceError('States.TaskFailed', 'transform failed'),
+        'Discard candidate model': new FakeServiceError('SageMaker.AccessDeniedException', 'not authorized to perform sagemaker:DeleteModel'),
+      },
+    });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('States.TaskFailed');
+    expect(execution.visited.slice(-3)).toEqual(['Discard candidate model', 'Notify failure', 'Failed']);
+    expect(aws.published[0].message).toMatchObject({ error: 'States.TaskFailed', cause: 'transform failed' });
   });
 
   test('an endpoint that ends Failed ends in the failure notification, and the superseded config is kept', async () => {
@@ -239,7 +297,9 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('DeploymentFailed');
     expect(execution.visited.slice(-3)).toEqual(['Deployment failed', 'Notify failure', 'Failed']);
+    // A Failed endpoint may still reference the new config and model: they stay for diagnosis.
     expect(aws.deletedEndpointConfigs).toEqual([]);
+    expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', RUN)]);
     expect(aws.published.map((m) => m.message.outcome)).toEqual(['failed']);
   });
 
@@ -251,7 +311,9 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     // The default 2-hour deployment timeout at the default 1-minute poll interval: 120 polls, none waited for in wall-clock time.
     expect(callsTo(execution, 'Check endpoint')).toHaveLength(120);
     expect(execution.visited.filter((s) => s === 'Wait for endpoint')).toHaveLength(120);
+    // Still updating to the new config: nothing of it is deleted.
     expect(aws.deletedEndpointConfigs).toEqual([]);
+    expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', RUN)]);
     expect(aws.published.map((m) => m.message.outcome)).toEqual(['failed']);
   });
 

@@ -120,7 +120,7 @@ export class MlPlatformStage extends Stage {
       // DeepAR trains on whole series per device: the raw JSON lines of every hour so far (preprocess types and rejects bad rows).
       extract: DataExtract.s3Prefix(this.pollutionIngest.rawPrefix),
       // The IoT example: hourly readings, three days of context, a day ahead.
-      algorithm: TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24 }),
+      algorithm: TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24, seriesIdColumn: 'device_id' }),
       gate: { threshold: 0.3, minImprovement: 0.01 },
       deployTo: this.pollutionEndpoint.deploymentTarget(),
     });

@@ -77,6 +77,8 @@ describe('the ml-platform app', () => {
     expect(stocks).not.toContain(stage.pollutionEndpoint.endpointName);
     expect(pollution).toContain('forecasting-deepar');
     expect(pollution).toContain('raw/pollution/');
+    // Each device's readings form one series: preprocess is told which column names it.
+    expect(pollution).toMatch(/--series-id-column[\\"]+,[\\"]+device_id/);
     for (const definition of [stocks, pollution]) expect(definition).toContain('sagemaker:updateEndpoint');
     training.resourceCountIs('AWS::Scheduler::Schedule', 2);
     // A deployment of the stacks that shape the data or the training starts a run (through the start guard).

@@ -523,8 +523,17 @@ function validateProps(props: RetrainPipelineProps): ResolvedProps {
     throw new Error(`modelPackageGroupName '${modelPackageGroupName}' must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit.`);
   }
 
-  if (algorithm.channelFormat === 'deepar' && !schema.eventTimeColumn) {
-    throw new Error(`The DeepAR algorithm needs a time series: give schema '${schema.name}' an eventTimeColumn (and an idColumn naming each series).`);
+  if (algorithm.channelFormat === 'deepar') {
+    if (!schema.eventTimeColumn) {
+      throw new Error(`The DeepAR algorithm needs a time series: give schema '${schema.name}' an eventTimeColumn.`);
+    }
+    const seriesColumn = algorithm.seriesIdColumn ?? schema.idColumn;
+    if (!seriesColumn) {
+      throw new Error(`The DeepAR algorithm needs the column that names each series: set TrainingAlgorithm.deepar({ seriesIdColumn }) (e.g. a device id) or give schema '${schema.name}' an idColumn.`);
+    }
+    if (!schema.columns.some((c) => c.name === seriesColumn)) {
+      throw new Error(`DeepAR seriesIdColumn '${seriesColumn}' is not a column of schema '${schema.name}'; use one of ${schema.columns.map((c) => c.name).join(', ')}.`);
+    }
   }
 
   const training = props.training ?? {};

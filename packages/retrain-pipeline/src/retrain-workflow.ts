@@ -387,7 +387,8 @@ export class RetrainWorkflow extends Construct {
       '--seed', String(ctx.split.seed),
     ];
     if (ctx.algorithm.algorithm === Algorithm.DEEPAR) {
-      args.push('--freq', ctx.algorithm.frequency!, '--prediction-length', String(ctx.algorithm.predictionLength!));
+      args.push('--freq', ctx.algorithm.frequency!, '--prediction-length', String(ctx.algorithm.predictionLength!),
+        '--series-id-column', (ctx.algorithm.seriesIdColumn ?? ctx.schema.idColumn)!);
     }
     return this.processingJob('Preprocess', {
       comment: 'Validates the snapshot against the schema, engineers features, splits, writes the channels and the drift baseline',

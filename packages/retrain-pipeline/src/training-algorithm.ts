@@ -75,6 +75,13 @@ export interface DeeparOptions {
   /** Time steps predicted (prediction_length and preprocess --prediction-length). */
   readonly predictionLength: number;
   /**
+   * The column naming each series (preprocess --series-id-column), e.g. the
+   * device of an IoT reading. The schema's idColumn identifies a record, not a
+   * series, so it serves only when each series is one record stream.
+   * @default - the schema's idColumn
+   */
+  readonly seriesIdColumn?: string;
+  /**
    * Training epochs.
    * @default 100
    */
@@ -243,7 +250,8 @@ export class TrainingAlgorithm {
       const uri = AlgorithmImages.uriFor(scope, Algorithm.DEEPAR, { purpose: ImagePurpose.TRAINING });
       return { trainingImageUri: uri, inferenceImageUri: uri, hyperparameters };
     });
-    return Object.assign(algorithm, { frequency: options.frequency, predictionLength: options.predictionLength });
+    const { frequency, predictionLength, seriesIdColumn } = options;
+    return Object.assign(algorithm, { frequency, predictionLength, seriesIdColumn });
   }
 
   /** Your own training image, fed the channels of one of the preset formats. */
@@ -268,6 +276,8 @@ export class TrainingAlgorithm {
   public readonly frequency?: string;
   /** DeepAR's prediction_length, passed to preprocess as --prediction-length. */
   public readonly predictionLength?: number;
+  /** The column naming each DeepAR series, passed to preprocess as --series-id-column. */
+  public readonly seriesIdColumn?: string;
 
   private constructor(
     /** The channel format preset (for the scripts' --algorithm). */

@@ -19,7 +19,7 @@ const variants: [string, () => Stack][] = [
   })).stack],
   ['DeepAR with manual approval', () => buildPipeline({
     schema: pollutionSchema(),
-    algorithm: TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24 }),
+    algorithm: TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24, seriesIdColumn: 'device_id' }),
     gate: { threshold: 0.3 },
     approval: ApprovalMode.MANUAL,
     training: { maxRuntime: Duration.hours(1), spot: { maxWait: Duration.hours(2) } },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Algorithm, AlgorithmImages, ImagePurpose, TrafficShiftingMode } from '@freshet/core';
+import { Algorithm, AlgorithmImages, DatasetSchema, ImagePurpose, TrafficShiftingMode } from '@freshet/core';
 import { GlueEtl } from '@freshet/glue-etl';
 import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -13,7 +13,7 @@ import { definitionOf, state } from './fixtures/asl';
 import { buildPipeline, endpointTarget, pollutionSchema, stocksSchema } from './fixtures/pipelines';
 import { THROTTLING_ERRORS } from '../src/retrain-workflow';
 
-const deepar = () => TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24, epochs: 20 });
+const deepar = () => TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24, epochs: 20, seriesIdColumn: 'device_id' });
 const autogluon = () => TrainingAlgorithm.autogluon({ taskType: TaskType.REGRESSION, timeLimit: Duration.minutes(30), presets: 'best_quality' });
 
 describe('state graph', () => {
@@ -249,12 +249,26 @@ describe('algorithms', () => {
     const args: string[] = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;
     expect(args[args.indexOf('--freq') + 1]).toBe('H');
     expect(args[args.indexOf('--prediction-length') + 1]).toBe('24');
+    expect(args[args.indexOf('--series-id-column') + 1]).toBe('device_id');
     // eslint-disable-next-line @stylistic/max-len
     expect(JSON.parse(state(def, 'Transform test channel').Parameters.Environment.DEEPAR_INFERENCE_CONFIG)).toEqual({ num_samples: 100, output_types: ['mean', 'quantiles'], quantiles: ['0.1', '0.5', '0.9'] });
     expect(state(def, 'Gate').Parameters).toMatchObject({ metricName: 'wql', higherIsBetter: false, threshold: 0.3, minImprovement: 0 });
     expect(() => TrainingAlgorithm.deepar({ frequency: 'hourly', contextLength: 1, predictionLength: 1 })).toThrow(/not a DeepAR time_freq/);
     expect(() => TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 0, predictionLength: 1 })).toThrow(/contextLength is 0/);
     expect(() => buildPipeline({ algorithm: deepar() })).toThrow(/DeepAR algorithm needs a time series/);
+  });
+
+  test('DeepAR needs the column that names each series: the seriesIdColumn, else the schema idColumn, and one the schema has', () => {
+    const noSeries = TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24 });
+    expect(() => buildPipeline({ schema: pollutionSchema(), algorithm: noSeries, gate: { threshold: 0.3 } }))
+      .toThrow(/needs the column that names each series: set TrainingAlgorithm.deepar\(\{ seriesIdColumn \}\)/);
+    const missing = TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24, seriesIdColumn: 'station' });
+    expect(() => buildPipeline({ schema: pollutionSchema(), algorithm: missing, gate: { threshold: 0.3 } }))
+      .toThrow(/seriesIdColumn 'station' is not a column of schema 'pollution'; use one of device_id, ozone, timestamp/);
+    const keyed = DatasetSchema.fromSpec({ ...pollutionSchema().toSpec(), idColumn: 'device_id' });
+    const def = definitionOf(buildPipeline({ schema: keyed, algorithm: noSeries, gate: { threshold: 0.3 } }).stack);
+    const args: string[] = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;
+    expect(args[args.indexOf('--series-id-column') + 1]).toBe('device_id');
   });
 
   test('a custom image trains on the chosen channel format with its hyperparameters', () => {

@@ -377,7 +377,7 @@ describe('pollution (DeepAR, registered without an endpoint)', () => {
     const lake = `s3://${pollution.lakeBucketName}`;
     const preprocess = onlyCall(execution, 'Preprocess');
     const args: string[] = preprocess.AppSpecification.ContainerArguments;
-    expect([args[args.indexOf('--algorithm') + 1], args[args.indexOf('--freq') + 1], args[args.indexOf('--prediction-length') + 1]]).toEqual(['deepar', 'H', '24']);
+    expect(['--algorithm', '--freq', '--prediction-length', '--series-id-column'].map((flag) => args[args.indexOf(flag) + 1])).toEqual(['deepar', 'H', '24', 'device_id']);
     const train = onlyCall(execution, 'Train');
     expect(train.TrainingJobName).toBe(expectedName('ct-pollution', 'train', 'hourly-1'));
     expect(train.InputDataConfig.map((c: any) => [c.ChannelName, c.ContentType, c.DataSource.S3DataSource.S3Uri])).toEqual([

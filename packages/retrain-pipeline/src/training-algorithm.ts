@@ -66,12 +66,10 @@ export interface AutogluonOptions {
   readonly imageTag?: string;
 }
 
-/** Options of {@link TrainingAlgorithm.deepar}. */
-export interface DeeparOptions {
+/** How preprocess cuts forecasting data into series (DeepAR JSON lines channels). */
+export interface ForecastSeriesOptions {
   /** The series frequency, e.g. `H`, `5min`, `D` (DeepAR time_freq and preprocess --freq). */
   readonly frequency: string;
-  /** Time steps the model sees before predicting (context_length). */
-  readonly contextLength: number;
   /** Time steps predicted (prediction_length and preprocess --prediction-length). */
   readonly predictionLength: number;
   /**
@@ -81,6 +79,12 @@ export interface DeeparOptions {
    * @default - the schema's idColumn
    */
   readonly seriesIdColumn?: string;
+}
+
+/** Options of {@link TrainingAlgorithm.deepar}. */
+export interface DeeparOptions extends ForecastSeriesOptions {
+  /** Time steps the model sees before predicting (context_length). */
+  readonly contextLength: number;
   /**
    * Training epochs.
    * @default 100
@@ -116,6 +120,11 @@ export interface CustomAlgorithmOptions {
    * @default - none
    */
   readonly inferenceEnvironment?: Record<string, string>;
+  /**
+   * How preprocess cuts the series; required with `ChannelFormat.DEEPAR_JSON_LINES`.
+   * @default - none (tabular formats)
+   */
+  readonly forecast?: ForecastSeriesOptions;
 }
 
 /** A training algorithm resolved for one stack. */
@@ -136,6 +145,11 @@ export interface BoundTrainingAlgorithm {
    * @default - none
    */
   readonly inferenceEnvironment?: Record<string, string>;
+  /**
+   * How preprocess cuts the series; required with `ChannelFormat.DEEPAR_JSON_LINES`.
+   * @default - none (tabular formats)
+   */
+  readonly forecast?: ForecastSeriesOptions;
 }
 
 /** Where a DLC trained AutoGluon model puts its inference handler (inside model.tar.gz). */
@@ -230,14 +244,12 @@ export class TrainingAlgorithm {
 
   /** SageMaker's built-in DeepAR forecasting (TaskType.FORECASTING). */
   public static deepar(options: DeeparOptions): TrainingAlgorithm {
-    for (const [name, value] of [['contextLength', options.contextLength], ['predictionLength', options.predictionLength], ['epochs', options.epochs ?? 100]] as const) {
+    for (const [name, value] of [['contextLength', options.contextLength], ['epochs', options.epochs ?? 100]] as const) {
       if (!Number.isInteger(value) || value < 1) {
         throw new Error(`TrainingAlgorithm.deepar(): ${name} is ${value}; give a whole number of at least 1.`);
       }
     }
-    if (!/^[0-9]*(min|H|D|W|M)$/.test(options.frequency)) {
-      throw new Error(`TrainingAlgorithm.deepar(): frequency '${options.frequency}' is not a DeepAR time_freq; use e.g. 5min, H, D, W or M.`);
-    }
+    validateForecastSeries('TrainingAlgorithm.deepar()', options);
     const hyperparameters = {
       time_freq: options.frequency,
       context_length: String(options.contextLength),
@@ -256,20 +268,26 @@ export class TrainingAlgorithm {
 
   /** Your own training image, fed the channels of one of the preset formats. */
   public static custom(options: CustomAlgorithmOptions): TrainingAlgorithm {
-    if ((options.inputFormat === ChannelFormat.DEEPAR_JSON_LINES) !== (options.taskType === TaskType.FORECASTING)) {
+    const forecasting = options.inputFormat === ChannelFormat.DEEPAR_JSON_LINES;
+    if (forecasting !== (options.taskType === TaskType.FORECASTING)) {
       throw new Error('TrainingAlgorithm.custom(): DEEPAR_JSON_LINES channels go with TaskType.FORECASTING and only with it; change inputFormat or taskType.');
     }
+    if (forecasting !== (options.forecast !== undefined)) {
+      throw new Error('TrainingAlgorithm.custom(): forecast (frequency, predictionLength, seriesIdColumn) goes with DEEPAR_JSON_LINES channels and only with them.');
+    }
+    if (options.forecast) validateForecastSeries('TrainingAlgorithm.custom()', options.forecast);
     const algorithm = ({
       [ChannelFormat.LABEL_FIRST_CSV]: Algorithm.XGBOOST,
       [ChannelFormat.HEADER_CSV]: Algorithm.AUTOGLUON,
       [ChannelFormat.DEEPAR_JSON_LINES]: Algorithm.DEEPAR,
     } as Record<ChannelFormat, Algorithm>)[options.inputFormat];
-    return new TrainingAlgorithm(algorithm, options.inputFormat, options.taskType, () => ({
+    const custom = new TrainingAlgorithm(algorithm, options.inputFormat, options.taskType, () => ({
       trainingImageUri: options.imageUri,
       inferenceImageUri: options.inferenceImageUri ?? options.imageUri,
       hyperparameters: { ...options.hyperparameters },
       inferenceEnvironment: options.inferenceEnvironment,
     }), undefined, true);
+    return Object.assign(custom, { ...options.forecast });
   }
 
   /** DeepAR's time_freq, passed to preprocess as --freq. */
@@ -296,5 +314,14 @@ export class TrainingAlgorithm {
   /** Resolves images and hyperparameters for the stack of `scope`; `label` is the schema's target column. */
   public bind(scope: Construct, label: string): BoundTrainingAlgorithm {
     return this.binder(scope, label);
+  }
+}
+
+function validateForecastSeries(method: string, options: ForecastSeriesOptions): void {
+  if (!Number.isInteger(options.predictionLength) || options.predictionLength < 1) {
+    throw new Error(`${method}: predictionLength is ${options.predictionLength}; give a whole number of at least 1.`);
+  }
+  if (!/^[0-9]*(min|H|D|W|M)$/.test(options.frequency)) {
+    throw new Error(`${method}: frequency '${options.frequency}' is not a DeepAR time_freq; use e.g. 5min, H, D, W or M.`);
   }
 }

@@ -283,6 +283,18 @@ describe('algorithms', () => {
     // eslint-disable-next-line @stylistic/max-len
     expect(() => TrainingAlgorithm.custom({ imageUri: 'x', inputFormat: ChannelFormat.DEEPAR_JSON_LINES, taskType: TaskType.REGRESSION })).toThrow(/DEEPAR_JSON_LINES channels go with TaskType.FORECASTING/);
   });
+
+  test('a custom forecaster on DeepAR channels tells preprocess how to cut the series, and must say it', () => {
+    const forecast = { frequency: 'H', predictionLength: 24, seriesIdColumn: 'device_id' };
+    const custom = (extra: object) => TrainingAlgorithm.custom({ imageUri: 'x', inputFormat: ChannelFormat.DEEPAR_JSON_LINES, taskType: TaskType.FORECASTING, ...extra });
+    const def = definitionOf(buildPipeline({ schema: pollutionSchema(), algorithm: custom({ forecast }), gate: { threshold: 0.3 } }).stack);
+    const args: string[] = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;
+    expect(['--algorithm', '--freq', '--prediction-length', '--series-id-column'].map((flag) => args[args.indexOf(flag) + 1])).toEqual(['deepar', 'H', '24', 'device_id']);
+    expect(() => custom({})).toThrow(/forecast \(frequency, predictionLength, seriesIdColumn\) goes with DEEPAR_JSON_LINES channels/);
+    expect(() => custom({ forecast: { ...forecast, predictionLength: 0 } })).toThrow(/TrainingAlgorithm.custom\(\): predictionLength is 0/);
+    expect(() => TrainingAlgorithm.custom({ imageUri: 'x', inputFormat: ChannelFormat.HEADER_CSV, taskType: TaskType.REGRESSION, forecast }))
+      .toThrow(/goes with DEEPAR_JSON_LINES channels and only with them/);
+  });
 });
 
 describe('jobs', () => {

@@ -23,12 +23,20 @@ const core = new ConstructPackage(root, {
   description: 'Freshet core: the DatasetSchema, secure defaults, alarm and nag helpers shared by every Freshet construct.',
 });
 
+// The seeds' datasets, declared once for the app, the tests, the benchmarks and the diagrams.
+const examples = new ToolPackage(root, {
+  name: 'examples',
+  description: "The seeds' example datasets: their DatasetSchemas and where the sample data lies.",
+  deps: [`${core.package.packageName}@^0.0.0`, `aws-cdk-lib@${VERSIONS.cdk}`, `constructs@${VERSIONS.constructs}`],
+});
+const EXAMPLES = `${examples.package.packageName}@0.0.0`;
+
 const streamingIngest = new ConstructPackage(root, {
   name: 'streaming-ingest',
   description: 'Freshet StreamingIngest: IoT (MQTT) and CSV uploads into Kinesis, delivered by Firehose to an S3 data lake.',
   freshetDeps: [core],
   lambdaDeps: ['@aws-sdk/client-kinesis', '@aws-sdk/client-s3'],
-  devDeps: ['aws-kinesis-agg@^4.2.8', '@smithy/node-http-handler@^4.14.2', '@types/aws-lambda@^8.10.0'],
+  devDeps: ['aws-kinesis-agg@^4.2.8', '@smithy/node-http-handler@^4.14.2', '@types/aws-lambda@^8.10.0', EXAMPLES],
 });
 
 const glueEtl = new ConstructPackage(root, {
@@ -51,7 +59,7 @@ const modelEndpoint = new ConstructPackage(root, {
   description: 'Freshet ModelEndpoint: a SageMaker endpoint behind a validated API, with safe rollouts and A/B variants.',
   freshetDeps: [core],
   lambdaDeps: ['@aws-sdk/client-sagemaker-runtime'],
-  devDeps: ['@aws-sdk/credential-provider-env@^3.972.84', '@types/aws-lambda@^8.10.0', 'fast-check@^4.3.0'],
+  devDeps: ['@aws-sdk/credential-provider-env@^3.972.84', '@types/aws-lambda@^8.10.0', 'fast-check@^4.3.0', EXAMPLES],
   // The proxy is on every prediction's path: its cold start is the API's.
   selfContainedHandlers: {
     'handlers/predict-proxy.lambda': {
@@ -67,11 +75,12 @@ const retrainPipeline = new ConstructPackage(root, {
   description: 'Freshet RetrainPipeline: the continuous-training workflow with AutoML, an accuracy gate and safe deployment.',
   freshetDeps: [core, glueEtl, redshiftWarehouse],
   lambdaDeps: ['@aws-sdk/client-sfn'],
-  devDeps: ['@types/aws-lambda@^8.10.0', 'aws-local-stepfunctions@^3.0.0'],
+  devDeps: ['@types/aws-lambda@^8.10.0', 'aws-local-stepfunctions@^3.0.0', EXAMPLES],
 });
 
 new MlPlatformApp(root, {
   freshetDeps: [core, streamingIngest, glueEtl, redshiftWarehouse, modelEndpoint, retrainPipeline],
+  deps: [EXAMPLES],
 });
 
 new ToolPackage(root, {
@@ -80,6 +89,7 @@ new ToolPackage(root, {
   deps: [
     `${streamingIngest.package.packageName}@^0.0.0`,
     `${core.package.packageName}@^0.0.0`,
+    EXAMPLES,
     // The proxy benchmark measures the bundle model-endpoint's build writes.
     `${modelEndpoint.package.packageName}@^0.0.0`,
     '@freshet/test-utils@0.0.0',
@@ -102,6 +112,7 @@ new ToolPackage(root, {
   deps: [
     `${retrainPipeline.package.packageName}@^0.0.0`,
     `${core.package.packageName}@^0.0.0`,
+    EXAMPLES,
     '@freshet/test-utils@0.0.0',
     `aws-cdk-lib@${VERSIONS.cdk}`,
     `constructs@${VERSIONS.constructs}`,

@@ -8,6 +8,8 @@ import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife, typecheckTests
 export interface MlPlatformAppOptions {
   /** The construct packages the app composes into its stages. */
   readonly freshetDeps: ConstructPackage[];
+  /** Other dependencies, e.g. the workspace's example datasets. */
+  readonly deps?: string[];
 }
 
 /**
@@ -37,7 +39,7 @@ export class MlPlatformApp extends awscdk.AwsCdkTypeScriptApp {
       pullRequestTemplate: false,
       sampleCode: false,
       licensed: false,
-      deps: [...options.freshetDeps.map((dep) => `${dep.package.packageName}@^0.0.0`), `cdk-nag@${VERSIONS.cdkNag}`],
+      deps: [...options.freshetDeps.map((dep) => `${dep.package.packageName}@^0.0.0`), `cdk-nag@${VERSIONS.cdkNag}`, ...(options.deps ?? [])],
       tsconfig: extendsBase(['src/**/*.ts'], { rootDir: 'src', outDir: 'lib', typeRoots: ['../../node_modules/@types'] }),
       tsconfigDev: extendsBase(['src/**/*.ts', 'test/**/*.ts'], { typeRoots: ['../../node_modules/@types'] }),
       jestOptions: {

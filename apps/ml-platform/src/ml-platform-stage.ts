@@ -1,4 +1,5 @@
 import { Algorithm } from '@freshet/core';
+import { pollutionSchema, stocksSchema } from '@freshet/examples';
 import { Derivation, GlueEtl } from '@freshet/glue-etl';
 import { ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
 import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
@@ -7,7 +8,6 @@ import { StreamingIngest } from '@freshet/streaming-ingest';
 import { Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-import { pollutionSchema, stocksSchema } from './datasets';
 
 /**
  * One environment of the platform (Dev): ingest into the lake and curate it

@@ -264,7 +264,7 @@ describe('algorithms', () => {
       .toThrow(/needs the column that names each series: set TrainingAlgorithm.deepar\(\{ seriesIdColumn \}\)/);
     const missing = TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24, seriesIdColumn: 'station' });
     expect(() => buildPipeline({ schema: pollutionSchema(), algorithm: missing, gate: { threshold: 0.3 } }))
-      .toThrow(/seriesIdColumn 'station' is not a column of schema 'pollution'; use one of device_id, ozone, timestamp/);
+      .toThrow(/seriesIdColumn 'station' is not a column of schema 'pollution'; use one of device_id, ozone, particullate_matter, .*, timestamp\./);
     const keyed = DatasetSchema.fromSpec({ ...pollutionSchema().toSpec(), idColumn: 'device_id' });
     const def = definitionOf(buildPipeline({ schema: keyed, algorithm: noSeries, gate: { threshold: 0.3 } }).stack);
     const args: string[] = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;

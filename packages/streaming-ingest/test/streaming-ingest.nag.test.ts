@@ -1,8 +1,8 @@
+import { stocksSchema } from '@freshet/examples';
 import { cfnLint, formatCfnLint, formatFindings, nagFindings, testStack } from '@freshet/test-utils';
 import { Size } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { StreamingIngest, StreamingIngestProps } from '../src';
-import { stocksSchema } from './fixtures/stocks-schema';
 
 describe('StreamingIngest compliance', () => {
   test.each([

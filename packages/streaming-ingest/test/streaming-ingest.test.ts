@@ -1,4 +1,5 @@
 import { DataRemovalPolicy } from '@freshet/core';
+import { stocksSchema } from '@freshet/examples';
 import { testStack } from '@freshet/test-utils';
 import { App, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -6,7 +7,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RawCompression, StreamingIngest, StreamingIngestProps } from '../src';
-import { stocksSchema } from './fixtures/stocks-schema';
 
 function synth(props: Partial<StreamingIngestProps> = {}, stack: Stack = testStack()): { ingest: StreamingIngest; template: Template } {
   const ingest = new StreamingIngest(stack, 'Ingest', { schema: stocksSchema(), ...props });

@@ -1,4 +1,5 @@
-import { ColumnType, DatasetSchema, SecureBucket, TrafficShiftingMode } from '@freshet/core';
+import { SecureBucket, TrafficShiftingMode } from '@freshet/core';
+import { stocksSchema } from '@freshet/examples';
 import { RetrainPipeline, TaskType, TrainingAlgorithm } from '@freshet/retrain-pipeline';
 import { AslDefinition, synthesizedDefinition, templateFromAssembly } from '@freshet/test-utils';
 import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
@@ -15,16 +16,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 export function referenceDefinition(): AslDefinition {
   const app = new App();
   const stack = new Stack(app, 'RetrainPipelineReference', { env: { account: '123456789012', region: 'us-east-1' } });
-  const schema = new DatasetSchema({
-    name: 'stocks',
-    columns: [
-      { name: 'ticker_symbol', type: ColumnType.STRING },
-      { name: 'sector', type: ColumnType.STRING },
-      { name: 'change', type: ColumnType.DOUBLE },
-      { name: 'price', type: ColumnType.DOUBLE },
-    ],
-    targetColumn: 'price',
-  });
+  const schema = stocksSchema();
   const lake = new SecureBucket(stack, 'Lake');
   const pipeline = new RetrainPipeline(stack, 'StocksRetrain', {
     schema,

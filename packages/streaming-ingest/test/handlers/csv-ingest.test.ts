@@ -1,14 +1,14 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { SAMPLE_DATA_DIR, stocksSchema } from '@freshet/examples';
 import { startKinesisFaultProxy } from '@freshet/test-utils';
-import { IngestHarness, LANDING_BUCKET, rowsChecksum, SHARED_DATA } from './ingest-harness';
-import { stocksSchema } from '../fixtures/stocks-schema';
+import { IngestHarness, LANDING_BUCKET, rowsChecksum } from './ingest-harness';
 
 const schema = stocksSchema().toSpec();
 
 /** The stocks file's rows, typed independently of the handler: strings stay, change and price become numbers. */
 function expectedStocksRows(): Record<string, unknown>[] {
-  const lines = readFileSync(path.join(SHARED_DATA, 'stocks_all.csv'), 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(path.join(SAMPLE_DATA_DIR, 'stocks_all.csv'), 'utf8').split('\n').filter((l) => l.length > 0);
   const [header, ...rows] = lines;
   expect(header).toBe('ticker_symbol,sector,change,price');
   return rows.map((line) => {

@@ -4,13 +4,13 @@ import * as path from 'path';
 import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DatasetSchemaSpec } from '@freshet/core';
+import { SAMPLE_DATA_DIR } from '@freshet/examples';
 import { KinesisEmulator, S3Emulator, startKinesisEmulator, startS3Emulator } from '@freshet/test-utils';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Event } from 'aws-lambda';
 
 export const LANDING_BUCKET = 'landing';
 export const LAKE_BUCKET = 'lake';
-export const SHARED_DATA = path.join(__dirname, '..', '..', '..', '..', '..', 'shared', 'data');
 
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
@@ -64,7 +64,7 @@ export class IngestHarness {
 
   public async upload(key: string, body: string | Buffer | 'stocks_all'): Promise<void> {
     // A buffer, not a stream: s3rver cannot read the aws-chunked encoding SDK v3 uses for streams of unknown length.
-    const content = body === 'stocks_all' ? readFileSync(path.join(SHARED_DATA, 'stocks_all.csv')) : Buffer.from(body);
+    const content = body === 'stocks_all' ? readFileSync(path.join(SAMPLE_DATA_DIR, 'stocks_all.csv')) : Buffer.from(body);
     await this.s3Client.send(new PutObjectCommand({ Bucket: LANDING_BUCKET, Key: key, Body: content }));
   }
 

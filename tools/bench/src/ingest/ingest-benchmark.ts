@@ -4,12 +4,12 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ColumnType, DatasetSchema } from '@freshet/core';
-import { PUT_PAYLOAD_UNIT_BYTES, REPO_ROOT, startKinesisEmulator, startKinesisFaultProxy, startS3Emulator } from '@freshet/test-utils';
+import { SAMPLE_DATA_DIR, stocksSchema } from '@freshet/examples';
+import { PUT_PAYLOAD_UNIT_BYTES, startKinesisEmulator, startKinesisFaultProxy, startS3Emulator } from '@freshet/test-utils';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ProducerConfig, ProducerResult } from './ingest-producer';
 
-const CSV_PATH = path.join(REPO_ROOT, '..', 'shared', 'data', 'stocks_all.csv');
+const CSV_PATH = path.join(SAMPLE_DATA_DIR, 'stocks_all.csv');
 /** The baseline sends this prefix of the file; its rows/s is extrapolated to the whole file. */
 const BASELINE_ROWS = 20_000;
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -64,16 +64,7 @@ export async function runIngestBenchmark(): Promise<void> {
   const client = new KinesisClient({ endpoint: kinesis.endpoint, region: 'us-east-1', credentials: CREDENTIALS, requestHandler: new NodeHttpHandler() });
   const s3Client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', credentials: CREDENTIALS, forcePathStyle: true });
   try {
-    const schema = new DatasetSchema({
-      name: 'stocks',
-      columns: [
-        { name: 'ticker_symbol', type: ColumnType.STRING },
-        { name: 'sector', type: ColumnType.STRING },
-        { name: 'change', type: ColumnType.DOUBLE },
-        { name: 'price', type: ColumnType.DOUBLE },
-      ],
-      targetColumn: 'price',
-    }).toSpec();
+    const schema = stocksSchema().toSpec();
     const csv = readFileSync(CSV_PATH);
     for (const key of ['timed/stocks_all.csv', 'counted/stocks_all.csv']) {
       await s3Client.send(new PutObjectCommand({ Bucket: 'landing', Key: key, Body: csv }));

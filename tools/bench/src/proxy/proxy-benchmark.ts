@@ -2,6 +2,7 @@ import { execFile, fork } from 'child_process';
 import { existsSync, mkdirSync, statSync } from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
+import { stocksSchema } from '@freshet/examples';
 import { REPO_ROOT } from '@freshet/test-utils';
 
 /** The proxy bundle the model-endpoint build writes (esbuild, the SDK inside it). */
@@ -14,17 +15,6 @@ const WARMUP_REQUESTS = 300;
 const MEASURED_REQUESTS = 3000;
 /** What the proxy function sets in NODE_OPTIONS (predict-api.ts); both handlers start under it. */
 const FUNCTION_NODE_OPTIONS = ['--enable-source-maps'];
-
-const SCHEMA = {
-  name: 'stocks',
-  columns: [
-    { name: 'ticker_symbol', type: 'string', nullable: false },
-    { name: 'sector', type: 'string', nullable: false },
-    { name: 'change', type: 'double', nullable: false },
-    { name: 'price', type: 'double', nullable: false },
-  ],
-  targetColumn: 'price',
-};
 
 interface HandlerFigures {
   readonly bundleBytes: number;
@@ -47,7 +37,7 @@ function environment(): Record<string, string> {
     AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: 'http://127.0.0.1:9',
     ENDPOINT_NAME: 'stocks-endpoint',
     PAYLOAD_FORMAT: 'xgboost-csv',
-    SCHEMA: JSON.stringify(SCHEMA),
+    SCHEMA: JSON.stringify(stocksSchema().toSpec()),
     MODEL_VERSION: 'bench',
     // Quiets the SDK's Node 20 notice so it does not count as init work.
     AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',

@@ -1,4 +1,11 @@
+import * as path from 'path';
 import { ColumnType, DatasetSchema } from '@freshet/core';
+
+/**
+ * The sample data sets (`stocks_all.csv`, `pollution.jsonl`, ...), beside the
+ * repository as CI and the developer machines keep them.
+ */
+export const SAMPLE_DATA_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'data');
 
 /** The seeds' stocks ticks: a regression on price. */
 export function stocksSchema(): DatasetSchema {
@@ -15,7 +22,10 @@ export function stocksSchema(): DatasetSchema {
   });
 }
 
-/** The IoT example's air-quality readings: an ozone forecast per device. */
+/**
+ * The IoT example's air-quality readings: an ozone forecast per device. No
+ * idColumn: a device sends many readings, and the ETL de-duplicates on idColumn.
+ */
 export function pollutionSchema(): DatasetSchema {
   return new DatasetSchema({
     name: 'pollution',

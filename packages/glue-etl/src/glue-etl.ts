@@ -1,6 +1,5 @@
 import { AlarmFactory, DatasetSchema, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
 import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -170,13 +169,7 @@ export class GlueEtl extends Construct {
     });
     this.alarms = new AlarmFactory(this, 'Alarms', props.alarms);
     this.alarms.addAlarm('FailedRuns', {
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/Events',
-        metricName: 'TriggeredRules',
-        dimensionsMap: { RuleName: this.runFailedRule.ruleName },
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      }),
+      metric: AlarmFactory.ruleMatches(this.runFailedRule),
       threshold: 0,
       description: `A run of the ${schema.name} ETL job failed: read its log group ${this.logGroup.logGroupName} and ${this.rejectedPrefix} in the lake.`,
       override: props.alarms?.failedRuns,

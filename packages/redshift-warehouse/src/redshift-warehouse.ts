@@ -621,13 +621,7 @@ export class RedshiftWarehouse extends Construct {
   private createAlarms(props: RedshiftWarehouseProps): void {
     const name = this.schema.name;
     this.alarms.addAlarm('FailedStatements', {
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/Events',
-        metricName: 'TriggeredRules',
-        dimensionsMap: { RuleName: this.statementFailedRule.ruleName },
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      }),
+      metric: AlarmFactory.ruleMatches(this.statementFailedRule),
       threshold: 0,
       description: `A load, snapshot or DDL statement of the ${name} warehouse failed or was aborted: look up the statement with redshift-data describe-statement, or SYS_QUERY_HISTORY.`,
       override: props.alarms?.failedStatements,

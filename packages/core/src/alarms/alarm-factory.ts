@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmOptions, AlarmThreshold } from './alarm-threshold';
@@ -41,6 +42,20 @@ export interface AlarmDefinition {
  * them to an optional SNS topic, and draws them on a dashboard.
  */
 export class AlarmFactory extends Construct {
+  /**
+   * The events an EventBridge rule matched (AWS/Events TriggeredRules, summed
+   * over 5 minutes): the metric to alarm on for a rule that catches failure events.
+   */
+  public static ruleMatches(rule: events.IRule): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'TriggeredRules',
+      dimensionsMap: { RuleName: rule.ruleName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+    });
+  }
+
   /** Every alarm created so far. */
   public readonly alarms: cloudwatch.Alarm[] = [];
   private readonly options: AlarmOptions;

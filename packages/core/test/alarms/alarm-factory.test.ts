@@ -2,12 +2,27 @@ import { nagFindings, testStack } from '@freshet/test-utils';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import { AlarmFactory } from '../../src';
 
 const metric = new cloudwatch.Metric({ namespace: 'Freshet/Test', metricName: 'Errors', period: Duration.minutes(5) });
 const topicArn = 'arn:aws:sns:us-east-1:123456789012:alerts';
 
 describe('AlarmFactory', () => {
+  test('ruleMatches: an alarm on the events a failure rule matched, per 5 minutes', () => {
+    const stack = testStack();
+    const rule = new events.Rule(stack, 'JobFailed', { eventPattern: { source: ['aws.glue'], detailType: ['Glue Job State Change'] } });
+    new AlarmFactory(stack, 'Alarms').addAlarm('FailedRuns', { metric: AlarmFactory.ruleMatches(rule), threshold: 0, description: 'A run failed.' });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Events',
+      MetricName: 'TriggeredRules',
+      Dimensions: [{ Name: 'RuleName', Value: { Ref: Match.stringLikeRegexp('^JobFailed') } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+    });
+  });
+
   test('creates an alarm with the construct defaults', () => {
     const stack = testStack();
     const factory = new AlarmFactory(stack, 'Alarms');

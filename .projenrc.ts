@@ -15,6 +15,8 @@ new ToolPackage(root, {
     '@electric-sql/pglite@^0.5.16',
     // The ASL engine that executes synthesized state machines with faked service responses.
     'aws-local-stepfunctions@^3.0.0',
+    // IAM policy evaluation: proves every recorded call is allowed by the synthesized policies.
+    '@cloud-copilot/iam-simulate@^0.1.173',
   ],
 });
 
@@ -78,9 +80,36 @@ const retrainPipeline = new ConstructPackage(root, {
   devDeps: ['@types/aws-lambda@^8.10.0', 'aws-local-stepfunctions@^3.0.0', EXAMPLES],
 });
 
+const monitorRetrainTrigger = new ConstructPackage(root, {
+  name: 'monitor-retrain-trigger',
+  description: 'Freshet MonitorRetrainTrigger: drift and model-quality monitoring whose alarms start exactly one retrain.',
+  // The drift job ships retrain-pipeline's freshet_ml package: the code that wrote the baseline reads it.
+  freshetDeps: [core, glueEtl, redshiftWarehouse, retrainPipeline],
+  lambdaDeps: ['@aws-sdk/client-sfn', '@aws-sdk/client-codepipeline@^3.1138.0', '@aws-sdk/client-dynamodb'],
+  devDeps: [
+    '@types/aws-lambda@^8.10.0',
+    'aws-local-stepfunctions@^3.0.0',
+    '@smithy/node-http-handler@^4.14.2',
+    // The trigger's tests drive moto server (DynamoDB, SQS, EventBridge's pattern test, CloudWatch) through the real SDK.
+    '@aws-sdk/client-eventbridge@^3.1143.0',
+    '@aws-sdk/client-cloudwatch@^3.1143.0',
+    '@aws-sdk/client-sqs@^3.1143.0',
+    EXAMPLES,
+  ],
+});
+
 new MlPlatformApp(root, {
-  freshetDeps: [core, streamingIngest, glueEtl, redshiftWarehouse, modelEndpoint, retrainPipeline],
-  deps: [EXAMPLES],
+  freshetDeps: [core, streamingIngest, glueEtl, redshiftWarehouse, modelEndpoint, retrainPipeline, monitorRetrainTrigger],
+  deps: [
+    EXAMPLES,
+    // The post-deployment smoke tests: SigV4-signed API calls, a CSV upload, the alarms' states.
+    '@aws-sdk/client-cloudwatch@^3.1143.0',
+    '@aws-sdk/client-s3@^3.1143.0',
+    '@aws-sdk/client-kinesis@^3.1143.0',
+    '@aws-sdk/credential-provider-node@^3.972.0',
+    '@smithy/signature-v4@^5.0.0',
+    '@aws-crypto/sha256-js@^5.2.0',
+  ],
 });
 
 new ToolPackage(root, {
@@ -119,6 +148,14 @@ new ToolPackage(root, {
     '@dagrejs/dagre@^3.1.3',
   ],
   tasks: { render: 'node lib/main.js' },
+});
+
+// The monthly cost of a synthesized app, from its templates and a load profile.
+new ToolPackage(root, {
+  name: 'cost',
+  description: 'Cost estimate: prices every resource of a synthesized cdk.out per stack and construct, idle and at load.',
+  deps: [],
+  tasks: { estimate: 'node lib/cli.js ../../apps/ml-platform/cdk.out' },
 });
 
 root.synth();

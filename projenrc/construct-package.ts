@@ -58,7 +58,8 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
       // Peers are pinned for development explicitly (aws-cdk-lib at VERSIONS.cdk, not its peer minimum).
       peerDependencyOptions: { pinnedDevDependency: false },
       devDeps: [
-        ...(options.lambdaDeps ?? []).map((d) => `${d}@${VERSIONS.awsSdk}`),
+        // A dependency named with its own version keeps it (an SDK client whose releases lag the others).
+        ...(options.lambdaDeps ?? []).map((d) => (d.lastIndexOf('@') > 0 ? d : `${d}@${VERSIONS.awsSdk}`)),
         ...(options.devDeps ?? []),
         `esbuild@${VERSIONS.esbuild}`,
         `cdk-nag@${VERSIONS.cdkNag}`,

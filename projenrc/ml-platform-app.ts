@@ -5,6 +5,12 @@ import { extendsBase } from './typescript-options';
 import { NPM_SCOPE, TEST_DEPS, VERSIONS } from './versions';
 import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife, typecheckTests } from './workspace-member';
 
+/** The CDK CLI runs without an AWS account here and in a consumer's CI: nothing reaches for one. */
+export const OFFLINE_CLI_ENV = {
+  AWS_EC2_METADATA_DISABLED: 'true',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+} as const;
+
 export interface MlPlatformAppOptions {
   /** The construct packages the app composes into its stages. */
   readonly freshetDeps: ConstructPackage[];
@@ -67,13 +73,15 @@ export class MlPlatformApp extends awscdk.AwsCdkTypeScriptApp {
       test: ['test'],
       synth: ['synth:silent'],
     });
-    // The CDK CLI on npm (aws-cdk 3.0.0, or 2.1148.x) reads cloud assembly
-    // schema 43 at most, and aws-cdk-lib 2.276 writes 55, so synth runs the app
-    // directly: CDK_OUTDIR tells App.synth() where the assembly goes.
+    // Synth goes through the CDK CLI, as a user's `npx cdk synth` does. It must run with no AWS
+    // account: no credential lookups (IMDS), no telemetry and no notices (this machine reaches no AWS host).
     for (const name of ['synth', 'synth:silent']) {
       const task = this.tasks.tryFind(name);
       task?.reset('rm -rf cdk.out');
-      task?.exec('node lib/main.js', { env: { CDK_OUTDIR: 'cdk.out' } });
+      task?.exec(name === 'synth' ? 'cdk synth' : 'cdk synth --quiet');
     }
+    for (const [key, value] of Object.entries(OFFLINE_CLI_ENV)) this.tasks.addEnvironment(key, value);
+    this.cdkConfig.json.addOverride('notices', false);
+    this.cdkConfig.json.addOverride('context.cli-telemetry', false);
   }
 }

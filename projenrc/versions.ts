@@ -6,7 +6,11 @@ export const VERSIONS = {
    * aws-cdk-lib is 2.275.0, and the Python binding check runs on it.
    */
   cdkPeerMinimum: '2.275.0',
-  cdkCli: '3.0.0',
+  /**
+   * The newest CLI npm tags `latest`: it reads cloud assembly schema 55, which aws-cdk-lib 2.276 writes
+   * (aws-cdk 3.0.0 is deprecated and reads 43 at most). The pipeline's self-mutation installs the same.
+   */
+  cdkCli: '2.1148.1',
   constructs: '10.8.1',
   /** jsii 6 compiles with TypeScript ~6.0; TypeScript 7 breaks jsii and ts-node. */
   jsii: '~6.0.0',

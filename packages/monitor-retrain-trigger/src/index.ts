@@ -1,0 +1,2 @@
+// MonitorRetrainTrigger: exports are added as the construct lands.
+export {};

@@ -1,0 +1,2 @@
+// The cost estimate: modules are added as they land.
+export {};

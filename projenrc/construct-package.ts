@@ -67,7 +67,9 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
       lambdaOptions: {
         runtime: awscdk.LambdaRuntime.NODEJS_24_X,
         awsSdkConnectionReuse: false,
-        bundlingOptions: { sourcemap: true },
+        // Minified, and no source map: none of these functions enables source maps (only the
+        // self-contained proxy does, and it ships its own), so a map would only add upload bytes.
+        bundlingOptions: { sourcemap: false },
       },
       github: false,
       release: false,
@@ -111,6 +113,7 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     // jsii-docgen cannot see dependency assemblies that npm workspaces hoist.
     this.tasks.tryFind('docgen')?.reset('node ../../tools/scripts/docgen.js');
 
+    minifyBundles(this, Object.keys(options.selfContainedHandlers ?? {}));
     for (const [entry, aliases] of Object.entries(options.selfContainedHandlers ?? {})) {
       bundleSelfContained(this, entry, aliases);
     }
@@ -122,7 +125,24 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     // README examples must compile: rosetta type-checks every TypeScript block.
     this.testTask.exec('jsii-rosetta extract --strict --compile .jsii');
     this.gitignore.exclude('.jsii.tabl.json', '/test-reports/');
-    this.npmignore?.exclude('/scripts/**/__pycache__/', '/scripts/**/tests/', '*.pyc');
+    // Test configuration of the job scripts stays in the repository, out of the tarball.
+    this.npmignore?.exclude('/scripts/**/__pycache__/', '/scripts/**/tests/', '/scripts/**/conftest.py', '/scripts/**/pytest.ini', '*.pyc');
+  }
+}
+
+/**
+ * Minifies every handler bundle projen's esbuild tasks write (its bundling
+ * options have no minify switch): smaller assets upload and load faster.
+ */
+function minifyBundles(project: ConstructPackage, except: string[]): void {
+  for (const task of project.tasks.all) {
+    const entry = task.name.replace(/^bundle:/, '').replace(/:watch$/, '');
+    if (!task.name.startsWith('bundle:') || except.includes(entry)) continue;
+    const args = task.steps.length === 1 ? task.steps[0].execArgs : undefined;
+    if (!args || args[0] !== 'esbuild' || args.includes('--minify')) continue;
+    const watch = args[args.length - 1] === '--watch';
+    task.reset();
+    task.execArgs(watch ? [...args.slice(0, -1), '--minify', '--watch'] : [...args, '--minify']);
   }
 }
 

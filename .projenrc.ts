@@ -17,6 +17,8 @@ new ToolPackage(root, {
     'aws-local-stepfunctions@^3.0.0',
     // IAM policy evaluation: proves every recorded call is allowed by the synthesized policies.
     '@cloud-copilot/iam-simulate@^0.1.173',
+    // cdk-nag 2, beside 3: tests prove both majors honour Freshet's acknowledgements.
+    'cdk-nag-v2@npm:cdk-nag@2.38.2',
   ],
 });
 
@@ -60,7 +62,7 @@ const modelEndpoint = new ConstructPackage(root, {
   name: 'model-endpoint',
   description: 'Freshet ModelEndpoint: a SageMaker endpoint behind a validated API, with safe rollouts and A/B variants.',
   freshetDeps: [core],
-  lambdaDeps: ['@aws-sdk/client-sagemaker-runtime'],
+  lambdaDeps: ['@aws-sdk/client-sagemaker-runtime', '@aws-sdk/client-sagemaker@^3.1142.0'],
   devDeps: ['@aws-sdk/credential-provider-env@^3.972.84', '@types/aws-lambda@^8.10.0', 'fast-check@^4.3.0', EXAMPLES],
   // The proxy is on every prediction's path: its cold start is the API's.
   selfContainedHandlers: {
@@ -85,7 +87,9 @@ const monitorRetrainTrigger = new ConstructPackage(root, {
   description: 'Freshet MonitorRetrainTrigger: drift and model-quality monitoring whose alarms start exactly one retrain.',
   // The drift job ships retrain-pipeline's freshet_ml package: the code that wrote the baseline reads it.
   freshetDeps: [core, glueEtl, redshiftWarehouse, retrainPipeline],
-  lambdaDeps: ['@aws-sdk/client-sfn', '@aws-sdk/client-codepipeline@^3.1138.0', '@aws-sdk/client-dynamodb'],
+  lambdaDeps: ['@aws-sdk/client-sfn', '@aws-sdk/client-codepipeline@^3.1138.0', '@aws-sdk/client-dynamodb',
+    // The drift planner and publisher.
+    '@aws-sdk/client-sagemaker@^3.1142.0', '@aws-sdk/client-s3'],
   devDeps: [
     '@types/aws-lambda@^8.10.0',
     'aws-local-stepfunctions@^3.0.0',
@@ -135,27 +139,39 @@ new ToolPackage(root, {
   tasks: { bench: 'node lib/main.js' },
 });
 
-new ToolPackage(root, {
+const diagrams = new ToolPackage(root, {
   name: 'diagrams',
-  description: 'Diagrams rendered from synthesized definitions: the RetrainPipeline workflow picture in its README.',
+  description: "Diagrams rendered from synthesized definitions: the RetrainPipeline workflow picture in its README, the app's architecture in the root README.",
   deps: [
     `${retrainPipeline.package.packageName}@^0.0.0`,
     `${core.package.packageName}@^0.0.0`,
     EXAMPLES,
     '@freshet/test-utils@0.0.0',
+    // The architecture picture reads the app's cloud assembly with the cost estimate's reader.
+    '@freshet/cost@0.0.0',
     `aws-cdk-lib@${VERSIONS.cdk}`,
     `constructs@${VERSIONS.constructs}`,
     '@dagrejs/dagre@^3.1.3',
   ],
   tasks: { render: 'node lib/main.js' },
 });
+// The architecture picture is drawn from the app's cdk.out: Nx synthesizes it first.
+for (const target of ['test', 'render']) {
+  diagrams.tryFindObjectFile('package.json')?.addOverride(`nx.targets.${target}.dependsOn`, ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
+}
 
 // The monthly cost of a synthesized app, from its templates and a load profile.
-new ToolPackage(root, {
+const cost = new ToolPackage(root, {
   name: 'cost',
   description: 'Cost estimate: prices every resource of a synthesized cdk.out per stack and construct, idle and at load.',
   deps: [],
   tasks: { estimate: 'node lib/cli.js ../../apps/ml-platform/cdk.out' },
 });
+// A consumer runs it on their own app: npx freshet-cost <cdk.out>.
+cost.addBins({ 'freshet-cost': 'lib/cli.js' });
+// The estimate and the app test read the app's cdk.out: Nx synthesizes it first (a cache hit when it is current).
+for (const target of ['test', 'estimate']) {
+  cost.tryFindObjectFile('package.json')?.addOverride(`nx.targets.${target}.dependsOn`, ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
+}
 
 root.synth();

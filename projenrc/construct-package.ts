@@ -54,7 +54,8 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
         distName: `${PYPI_PREFIX}.${options.name}`,
         module: `${PYPI_PREFIX}.${moduleName}`,
       },
-      peerDeps: freshetDeps,
+      // cdk-nag: the packs a consumer applies; both majors honour the acknowledgements.
+      peerDeps: [...freshetDeps, `cdk-nag@${VERSIONS.cdkNagPeer}`],
       // Peers are pinned for development explicitly (aws-cdk-lib at VERSIONS.cdk, not its peer minimum).
       peerDependencyOptions: { pinnedDevDependency: false },
       devDeps: [
@@ -127,6 +128,8 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     this.gitignore.exclude('.jsii.tabl.json', '/test-reports/');
     // Test configuration of the job scripts stays in the repository, out of the tarball.
     this.npmignore?.exclude('/scripts/**/__pycache__/', '/scripts/**/tests/', '/scripts/**/conftest.py', '/scripts/**/pytest.ini', '*.pyc');
+    // README example fixtures are for rosetta's compile check only.
+    this.npmignore?.exclude('/rosetta/', '/.jsii.tabl.json');
   }
 }
 

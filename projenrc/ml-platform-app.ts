@@ -67,6 +67,7 @@ export class MlPlatformApp extends awscdk.AwsCdkTypeScriptApp {
 
     // Synth runs compiled JavaScript (cdk.json's app is `node lib/main.js`).
     this.compileTask.exec('tsc --build');
+    this.bundleSmokeTests();
 
     nxTargets(this, {
       build: ['compile'],
@@ -84,4 +85,19 @@ export class MlPlatformApp extends awscdk.AwsCdkTypeScriptApp {
     this.cdkConfig.json.addOverride('notices', false);
     this.cdkConfig.json.addOverride('context.cli-telemetry', false);
   }
+
+  /**
+   * The post-deployment smoke tests run in CodeBuild from one bundled file and the
+   * sample CSV, in the folder the pipeline's synth step exports (SMOKE_DIR in src/pipeline-stack.ts).
+   */
+  private bundleSmokeTests(): void {
+    this.addDeps(`aws-kinesis-agg@${SMOKE_KINESIS_AGG_VERSION}`, '@smithy/node-http-handler@^4.14.2');
+    this.compileTask.exec('rm -rf smoke-dist && mkdir -p smoke-dist');
+    this.compileTask.exec('esbuild src/smoke/smoke.ts --bundle --platform=node --target=node20 --minify --outfile=smoke-dist/smoke.js --log-level=warning');
+    this.compileTask.exec('cp src/smoke/stocks_sample.csv smoke-dist/');
+    this.gitignore.exclude('/smoke-dist/');
+  }
 }
+
+/** De-aggregates the KPL records the CSV ingest writes (the version streaming-ingest's tests use). */
+const SMOKE_KINESIS_AGG_VERSION = '^4.2.8';

@@ -16,6 +16,8 @@ export const VERSIONS = {
   jsii: '~6.0.0',
   typescript: '~6.0.3',
   cdkNag: '^3.0.2',
+  /** The cdk-nag majors whose checks honour Freshet's acknowledgements (both are tested). */
+  cdkNagPeer: '>=2.37.0 <4.0.0',
   esbuild: '^0.28.2',
   nx: '24.0.6',
   awsSdk: '^3.1143.0',

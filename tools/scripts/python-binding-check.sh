@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
-packages=(core streaming-ingest glue-etl redshift-warehouse model-endpoint retrain-pipeline)
+packages=(core streaming-ingest glue-etl redshift-warehouse model-endpoint retrain-pipeline monitor-retrain-trigger)
 for package in "${packages[@]}"; do rm -rf "packages/$package/dist/python"; done
 # One pacmak run for all of them: it builds them in dependency order and shares the work.
 npx jsii-pacmak "${packages[@]/#/packages/}" --target python > /dev/null

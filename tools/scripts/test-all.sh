@@ -3,10 +3,13 @@
 # "N passed, N failed". It exits non-zero when any step fails.
 #  1. the Python venv (cfn-lint, pytest, job-script requirements);
 #  2. build and test every package and the app with Nx (jest, eslint, README examples);
-#  3. synthesize the app, cfn-lint every template in its cdk.out, and check
-#     that a handler change reaches cdk.out through the Nx cache;
-#  4. pytest over the Python job scripts shipped in packages/*/scripts, and
-#  5. the Python binding check, side by side.
+#  3. synthesize the app, cfn-lint every template in its cdk.out, scan them
+#     with checkov (its own venv), and check that a handler change reaches
+#     cdk.out through the Nx cache;
+#  4. side by side: pytest over the Python job scripts shipped in
+#     packages/*/scripts, the Python binding check, and the consumer test (the
+#     packed tarballs installed into a fresh app outside the workspace and
+#     synthesized with the CDK CLI).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
@@ -30,22 +33,26 @@ step() {
   fi
 }
 
-# Two steps at once, each with its output held until it ends and then shown
-# in order: for steps that leave a core idle (a JVM, pip and pacmak waiting on I/O).
-step_pair() {
-  local first_name=$1 first_fn=$2 second_name=$3 second_fn=$4
-  local first_log second_log first_pid second_pid
-  first_log=$(mktemp)
-  second_log=$(mktemp)
+# Steps at once, each with its output held until it ends and then shown in
+# order: for steps that leave a core idle (a JVM, pip, pacmak and npm waiting on I/O).
+# Arguments: name function [name function ...].
+step_group() {
+  local names=() pids=() logs=() log
   pair_started=$SECONDS
-  "${first_fn}" > "${first_log}" 2>&1 &
-  first_pid=$!
-  "${second_fn}" > "${second_log}" 2>&1 &
-  second_pid=$!
-  step "${first_name}" wait_and_show "${first_pid}" "${first_log}"
-  step "${second_name}" wait_and_show "${second_pid}" "${second_log}"
+  while [ "$#" -gt 0 ]; do
+    log=$(mktemp)
+    "$2" > "${log}" 2>&1 &
+    names+=("$1")
+    pids+=($!)
+    logs+=("${log}")
+    shift 2
+  done
+  local i
+  for i in "${!names[@]}"; do
+    step "${names[$i]}" wait_and_show "${pids[$i]}" "${logs[$i]}"
+  done
   unset pair_started
-  echo "   (the two ran side by side; times count from their common start)"
+  echo "   (these ran side by side; times count from their common start)"
 }
 
 wait_and_show() {
@@ -60,12 +67,28 @@ python_binding() {
   bash tools/scripts/python-binding-check.sh
 }
 
+consumer_test() {
+  bash tools/scripts/consumer-test.sh
+}
+
 lint_cdk_out() {
   local templates
   mapfile -t templates < <(find apps/ml-platform/cdk.out -name '*.template.json' | sort)
   [ "${#templates[@]}" -gt 0 ] || { echo "no templates in apps/ml-platform/cdk.out"; return 1; }
   # W3005: aws-cdk-lib's redundant DependsOn on Lambda roles. E3703: CDK Pipelines' Fn::Join role ARNs in CloudFormation actions.
   .venv/bin/cfn-lint --ignore-checks W3005 E3703 -- "${templates[@]}"
+}
+
+# A second, independent scanner. Every finding fails the step unless the resource skips
+# that check with a reason (Metadata.checkov.skip, written by CheckovSkips in @freshet/core).
+checkov_cdk_out() {
+  local templates args=()
+  mapfile -t templates < <(find apps/ml-platform/cdk.out -name '*.template.json' | sort)
+  [ "${#templates[@]}" -gt 0 ] || { echo "no templates in apps/ml-platform/cdk.out"; return 1; }
+  bash tools/scripts/checkov-venv.sh || return 1
+  for template in "${templates[@]}"; do args+=(--file "${template}"); done
+  # --skip-download: no call to Prisma Cloud; the checks ship with the pinned checkov.
+  .venv-checkov/bin/checkov "${args[@]}" --framework cloudformation --compact --quiet --skip-download
 }
 
 job_script_tests() {
@@ -89,8 +112,9 @@ step "build" npx nx run-many --target=build --output-style=static
 step "typescript tests" npx nx run-many --target=test --output-style=static --parallel=2
 step "app synth" npx nx run @freshet/ml-platform:synth --output-style=static
 step "cfn-lint cdk.out" lint_cdk_out
+step "checkov cdk.out" checkov_cdk_out
 step "nx cache freshness" bash tools/scripts/nx-cache-check.sh
-step_pair "python job scripts" job_script_tests "python binding" python_binding
+step_group "python job scripts" job_script_tests "python binding" python_binding "consumer app from tarballs" consumer_test
 
 if [ "${failed}" -gt 0 ]; then
   echo "failed: ${failures[*]}"

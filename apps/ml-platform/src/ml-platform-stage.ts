@@ -1,16 +1,20 @@
-import { Algorithm } from '@freshet/core';
+import { AlarmOptions, AlarmTopic, Algorithm } from '@freshet/core';
 import { pollutionSchema, stocksSchema } from '@freshet/examples';
 import { Derivation, GlueEtl } from '@freshet/glue-etl';
-import { ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
+import { EndpointCompute, ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
+import { ModelQualityMonitoring, MonitorRetrainTrigger, RetrainTarget } from '@freshet/monitor-retrain-trigger';
 import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
-import { DataExtract, RetrainPipeline, TaskType, TrainingAlgorithm } from '@freshet/retrain-pipeline';
+import { ApprovalMode, DataExtract, RetrainPipeline, TaskType, TrainingAlgorithm } from '@freshet/retrain-pipeline';
 import { StreamingIngest } from '@freshet/streaming-ingest';
-import { Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Stage } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { MlPlatformStageProps, StageOutputs, StageSettings } from './ml-platform-stage-props';
+import { SmokeTestRole } from './smoke-test-role';
 
 /**
- * One environment of the platform (Dev): ingest into the lake and curate it
+ * One environment of the platform (Dev or Prod): ingest into the lake and curate it
  * (Data), load the warehouse (Warehouse), serve predictions (Serving), and
  * retrain the models into their endpoints (Training).
  */
@@ -41,17 +45,39 @@ export class MlPlatformStage extends Stage {
   public readonly stocksRetrain: RetrainPipeline;
   /** Retrains the ozone forecast (DeepAR) from the raw readings into the pollution endpoint. */
   public readonly pollutionRetrain: RetrainPipeline;
+  /** The drift monitors (stages with `monitorEndpoints`). */
+  public readonly monitoringStack?: Stack;
+  /** Watches the stocks endpoint: its drift and quality alarms retrain through the stocks workflow's state machine. */
+  public readonly stocksMonitor?: MonitorRetrainTrigger;
+  /** Watches the pollution endpoint, with the same trigger into the pollution workflow. */
+  public readonly pollutionMonitor?: MonitorRetrainTrigger;
+  /** Every alarm of the stage notifies this topic (email subscription from the config). */
+  public readonly alarmTopic: AlarmTopic;
+  /** The prefix of every alarm name: `freshet-<stage>`. */
+  public readonly alarmNamePrefix: string;
+  /** What the smoke tests call, with their permissions, when the stage has a smoke-test runner. */
+  public readonly smokeTestRole?: SmokeTestRole;
+  /** The outputs the smoke tests read. */
+  public readonly outputs: StageOutputs;
+  public readonly settings: StageSettings;
 
-  constructor(scope: Construct, id: string, props: StageProps = {}) {
+  constructor(scope: Construct, id: string, props: MlPlatformStageProps) {
     super(scope, id, props);
+    this.settings = props.settings;
     const stocks = stocksSchema();
     const pollution = pollutionSchema();
 
     this.dataStack = new Stack(this, 'Data', { description: 'Freshet data: ingest streams, the lake and its ETL jobs' });
+    // One topic per stage, in the stack every other stack already depends on.
+    this.alarmTopic = new AlarmTopic(this.dataStack, 'AlarmTopic');
+    this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.settings.alarmEmail));
+    this.alarmNamePrefix = `freshet-${props.settings.name}`;
+    const alarms = this.alarmOptions();
     this.stocksIngest = new StreamingIngest(this.dataStack, 'StocksIngest', {
       schema: stocks,
       iotSource: { topicFilter: 'freshet/stocks/+' },
       csvUploadSource: {},
+      alarms,
     });
     const lakeBucket = this.stocksIngest.lakeBucket;
     const lakeKey = this.stocksIngest.lakeKey;
@@ -60,6 +86,7 @@ export class MlPlatformStage extends Stage {
       iotSource: { topicFilter: 'freshet/pollution/+' },
       existingLakeBucket: lakeBucket,
       existingLakeBucketKey: lakeKey,
+      alarms,
     });
     this.stocksEtl = new GlueEtl(this.dataStack, 'StocksEtl', {
       schema: stocks,
@@ -68,6 +95,7 @@ export class MlPlatformStage extends Stage {
       dataQuality: { valueRanges: [{ column: 'price', min: 0 }] },
       // Hourly, after Firehose has flushed the hour.
       schedule: 'cron(15 * * * ? *)',
+      alarms,
     });
     this.pollutionEtl = new GlueEtl(this.dataStack, 'PollutionEtl', {
       schema: pollution,
@@ -77,6 +105,7 @@ export class MlPlatformStage extends Stage {
       derivedColumns: [{ name: 'hour', derivation: Derivation.HOUR, source: 'timestamp' }],
       dataQuality: { valueRanges: [{ column: 'ozone', min: 0 }] },
       schedule: 'cron(15 * * * ? *)',
+      alarms,
     });
 
     this.warehouseStack = new Stack(this, 'Warehouse', { description: 'Freshet warehouse: Redshift Serverless loaded from the curated lake' });
@@ -87,22 +116,30 @@ export class MlPlatformStage extends Stage {
       curatedPrefix: this.stocksEtl.curatedPrefix,
       // Half an hour after the ETL job starts, so the hour's curated partitions are in.
       copySchedule: events.Schedule.cron({ minute: '45' }),
+      alarms,
     });
 
     this.servingStack = new Stack(this, 'Serving', { description: 'Freshet serving: SageMaker endpoints behind validated prediction APIs' });
-    // The first models come from a seed training run uploaded to models/seed/ (README: Seeding Dev); retraining replaces them.
+    // No seed model: each endpoint appears when its first retraining run passes the gate (README: The first model).
+    const compute = EndpointCompute.realTime({ instanceType: 'ml.m5.large', initialInstanceCount: props.settings.endpointInstanceCount ?? 1 });
     this.stocksEndpoint = new ModelEndpoint(this.servingStack, 'StocksEndpoint', {
       schema: stocks,
-      model: ModelSource.fromAlgorithm(Algorithm.AUTOGLUON, { bucket: lakeBucket, key: 'models/seed/stocks/model.tar.gz' }),
+      model: ModelSource.fromFirstTraining(Algorithm.AUTOGLUON, { bucket: lakeBucket }),
       lakeBucket,
+      compute,
+      alarmOptions: alarms,
     });
     this.pollutionEndpoint = new ModelEndpoint(this.servingStack, 'PollutionEndpoint', {
       schema: pollution,
-      model: ModelSource.fromAlgorithm(Algorithm.DEEPAR, { bucket: lakeBucket, key: 'models/seed/pollution/model.tar.gz' }),
+      model: ModelSource.fromFirstTraining(Algorithm.DEEPAR, { bucket: lakeBucket }),
       lakeBucket,
+      compute,
+      alarmOptions: alarms,
     });
 
     this.trainingStack = new Stack(this, 'Training', { description: 'Freshet training: the retraining workflows, gated, deploying to the endpoints' });
+    // Prod: a person approves each model that passed the gate before it serves.
+    const approval = props.settings.manualModelApproval ? ApprovalMode.MANUAL : ApprovalMode.AUTOMATIC;
     this.stocksRetrain = new RetrainPipeline(this.trainingStack, 'StocksRetrain', {
       schema: stocks,
       lakeBucket,
@@ -112,6 +149,8 @@ export class MlPlatformStage extends Stage {
       // RMSE of the price at most 5, and at least 0.05 better than the approved champion.
       gate: { threshold: 5, minImprovement: 0.05 },
       deployTo: this.stocksEndpoint.deploymentTarget(),
+      approval,
+      alarms,
     });
     this.pollutionRetrain = new RetrainPipeline(this.trainingStack, 'PollutionRetrain', {
       schema: pollution,
@@ -123,9 +162,71 @@ export class MlPlatformStage extends Stage {
       algorithm: TrainingAlgorithm.deepar({ frequency: 'H', contextLength: 72, predictionLength: 24, seriesIdColumn: 'device_id' }),
       gate: { threshold: 0.3, minImprovement: 0.01 },
       deployTo: this.pollutionEndpoint.deploymentTarget(),
+      approval,
+      alarms,
     });
     // A push that changes how data is curated or how models train retrains them once it is deployed.
     this.stocksRetrain.startOnDeploymentOf('RetrainOnDeployment', [this.dataStack, this.warehouseStack, this.trainingStack]);
     this.pollutionRetrain.startOnDeploymentOf('RetrainOnDeployment', [this.dataStack, this.trainingStack]);
+
+    if (props.settings.monitorEndpoints) {
+      this.monitoringStack = new Stack(this, 'Monitoring', { description: 'Freshet monitoring: drift and quality of the served models, whose alarms retrain them' });
+      // The quality bars are the gates' thresholds: RMSE of the price, wQL of the ozone forecast.
+      this.stocksMonitor = this.monitor('StocksMonitor', this.stocksEndpoint, Algorithm.AUTOGLUON, this.stocksRetrain, 'dm-stocks', { metric: 'rmse', threshold: 5 });
+      this.pollutionMonitor = this.monitor('PollutionMonitor', this.pollutionEndpoint, Algorithm.DEEPAR, this.pollutionRetrain, 'dm-pollution', { metric: 'wql', threshold: 0.3 });
+    }
+
+    if (props.settings.smokeTestRunner) {
+      this.smokeTestRole = new SmokeTestRole(this.servingStack, 'SmokeTestRole', {
+        roleName: `freshet-${props.settings.name}-smoke-tests`,
+        runner: props.settings.smokeTestRunner,
+        endpoints: [this.stocksEndpoint, this.pollutionEndpoint],
+        uploads: this.stocksIngest.csvUploadSource!,
+        stream: this.stocksIngest.stream,
+        alarmNamePrefixes: this.smokeAlarmPrefixes(),
+      });
+    }
+    this.outputs = this.createOutputs();
+  }
+
+  /** The alarms the smoke tests require out of ALARM: ingest, ETL and retraining (`<prefix>-<construct id>-`). */
+  public smokeAlarmPrefixes(): string[] {
+    return [this.stocksIngest, this.pollutionIngest, this.stocksEtl, this.pollutionEtl, this.stocksRetrain, this.pollutionRetrain]
+      .map((construct) => `${this.alarmNamePrefix}-${construct.node.id}-`);
+  }
+
+  /** Freshet's drift job on one endpoint; its alarms start that endpoint's retraining workflow (single-flight, cooldown, daily cap). */
+  private monitor(
+    id: string, endpoint: ModelEndpoint, algorithm: Algorithm, retrain: RetrainPipeline, namePrefix: string, modelQuality: ModelQualityMonitoring,
+  ): MonitorRetrainTrigger {
+    return new MonitorRetrainTrigger(this.monitoringStack!, id, {
+      endpoint: endpoint.deploymentTarget(),
+      schema: retrain.schema,
+      algorithm,
+      lakeBucket: this.stocksIngest.lakeBucket,
+      lakeKey: this.stocksIngest.lakeKey,
+      target: RetrainTarget.stateMachine(retrain.stateMachine),
+      modelQuality,
+      namePrefix,
+      alarmOptions: this.alarmOptions(),
+    });
+  }
+
+  private alarmOptions(): AlarmOptions {
+    return { alarmTopicArn: this.alarmTopic.topicArn, alarmNamePrefix: this.alarmNamePrefix };
+  }
+
+  private createOutputs(): StageOutputs {
+    const uploads = this.stocksIngest.csvUploadSource!;
+    return {
+      stocksApiUrl: new CfnOutput(this.servingStack, 'StocksApiUrl', { value: this.stocksEndpoint.api.restApi.url, description: 'The stocks prediction API' }),
+      pollutionApiUrl: new CfnOutput(this.servingStack, 'PollutionApiUrl', { value: this.pollutionEndpoint.api.restApi.url, description: 'The ozone forecast API' }),
+      landingBucketName: new CfnOutput(this.dataStack, 'LandingBucketName', { value: uploads.landingBucket.bucketName, description: 'Where stocks CSV uploads land' }),
+      uploadPrefix: new CfnOutput(this.dataStack, 'UploadPrefix', { value: uploads.prefix, description: 'The key prefix CSV uploads go under' }),
+      stocksStreamName: new CfnOutput(this.dataStack, 'StocksStreamName', { value: this.stocksIngest.stream.streamName, description: 'The stocks stream' }),
+      smokeTestRoleArn: this.smokeTestRole
+        ? new CfnOutput(this.servingStack, 'SmokeTestRoleArn', { value: this.smokeTestRole.role.roleArn, description: 'The role the smoke tests assume' })
+        : undefined,
+    };
   }
 }

@@ -2,12 +2,28 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { CFN_LINT_DEFAULT_IGNORES, cfnLint, formatCfnLint, formatFindings, nagFindings } from '@freshet/test-utils';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ROOT_PACKAGE_JSON, cdkCliVersion } from '../src/cdk-cli-version';
 import { buildApp } from '../src/main';
 import { PipelineStack } from '../src/pipeline-stack';
 import { DEFAULT_CONFIG_FILE, loadPlatformConfig } from '../src/platform-config';
+
+const CONFIG = JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Record<string, string>;
+
+/** The pipeline's stages, by name, with their actions. */
+function pipelineStages(template: Template): { Name: string; Actions: any[] }[] {
+  return Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0].Properties.Stages;
+}
+
+/** Every resource of a type across templates. */
+function resourcesIn(templates: string[], type: string): { file: string; id: string; resource: any }[] {
+  return templates.flatMap((file) => {
+    const resources = JSON.parse(readFileSync(file, 'utf8')).Resources ?? {};
+    return Object.entries(resources).filter(([, r]: [string, any]) => r.Type === type).map(([id, resource]) => ({ file, id, resource }));
+  });
+}
 
 function newApp(context: Record<string, string> = {}): App {
   return new App({ outdir: mkdtempSync(path.join(tmpdir(), 'ml-platform-')), context });
@@ -29,6 +45,10 @@ describe('the ml-platform app', () => {
   const dataTemplate = Template.fromStack(pipelineStack.devStage.dataStack);
 
   const devStacks = pipelineStack.devStage.node.children.filter((c): c is Stack => Stack.isStack(c));
+  const prodStacks = pipelineStack.prodStage.node.children.filter((c): c is Stack => Stack.isStack(c));
+  // CodePipeline's support stack for Prod's region (it replicates the artifacts there).
+  const supportStacks = app.node.children.filter((c): c is Stack => Stack.isStack(c) && c !== pipelineStack);
+  const templates = templatesOf(assembly.directory);
 
   test('the Dev data stack: stocks (CSV + IoT) and pollution (IoT) ingest into one lake, each curated by its Glue job', () => {
     dataTemplate.resourceCountIs('AWS::Kinesis::Stream', 2);
@@ -46,14 +66,25 @@ describe('the ml-platform app', () => {
     expect(jobs.find((a) => a['--dataset'] === 'pollution')['--derived_columns']).toContain('"derivation":"hour"');
   });
 
-  test('the Dev serving stack: a stocks endpoint (AutoGluon) and a pollution endpoint (DeepAR), each behind its API, capturing to the lake', () => {
-    const serving = Template.fromStack(pipelineStack.devStage.servingStack);
-    serving.resourceCountIs('AWS::SageMaker::Endpoint', 2);
+  test('the Dev serving stack: two APIs and no seed model; each endpoint comes from its first retraining run, which serves AutoGluon or DeepAR and captures to the lake', () => {
+    const stage = pipelineStack.devStage;
+    const serving = Template.fromStack(stage.servingStack);
     serving.resourceCountIs('AWS::ApiGateway::RestApi', 2);
-    const images = Object.values(serving.findResources('AWS::SageMaker::Model')).map((m: any) => m.Properties.PrimaryContainer.Image);
-    expect(images.sort()).toEqual([expect.stringContaining('/forecasting-deepar:'), expect.stringContaining('/autogluon-inference:')]);
-    const captures = Object.values(serving.findResources('AWS::SageMaker::EndpointConfig')).map((c: any) => JSON.stringify(c.Properties.DataCaptureConfig));
-    for (const capture of captures) expect(capture).toContain('Fn::ImportValue');
+    // CloudFormation creates no model, config or endpoint: nothing to upload before the first deployment.
+    for (const type of ['AWS::SageMaker::Endpoint', 'AWS::SageMaker::EndpointConfig', 'AWS::SageMaker::Model']) serving.resourceCountIs(type, 0);
+    // The stack still owns each endpoint's name, and deletes the endpoint on teardown.
+    const teardowns = Object.values(serving.findResources('Custom::EndpointTeardown')).map((r: any) => r.Properties.EndpointName).sort();
+    expect(teardowns).toEqual([stage.pollutionEndpoint.endpointName, stage.stocksEndpoint.endpointName].sort());
+    const training = Template.fromStack(stage.trainingStack);
+    const definitions = Object.values(training.findResources('AWS::StepFunctions::StateMachine')).map((m: any) => JSON.stringify(m.Properties.DefinitionString));
+    expect(definitions.find((d) => d.includes(stage.stocksEndpoint.endpointName))).toContain('/autogluon-inference:');
+    expect(definitions.find((d) => d.includes(stage.pollutionEndpoint.endpointName))).toContain('/forecasting-deepar:');
+    const lake = JSON.stringify(stage.trainingStack.resolve(stage.stocksIngest.lakeBucket.bucketName));
+    for (const definition of definitions) {
+      expect(definition).toMatch(/DataCaptureConfig.*DestinationS3Uri/);
+      expect(definition).toContain(lake);
+      expect(definition).toContain('/capture');
+    }
   });
 
   test('the Dev warehouse stack: Redshift Serverless with the stocks table, loading the curated prefix hourly', () => {
@@ -62,6 +93,27 @@ describe('the ml-platform app', () => {
     warehouse.hasResourceProperties('AWS::RedshiftServerless::Workgroup', { PubliclyAccessible: false, EnhancedVpcRouting: true });
     expect(pipelineStack.devStage.stocksWarehouse.curatedPrefix).toBe(pipelineStack.devStage.stocksEtl.curatedPrefix);
     expect(JSON.stringify(warehouse.findResources('AWS::Events::Rule'))).toContain('cron(45 * * * ? *)');
+  });
+
+  test('Dev monitors both endpoints: each drift monitor\'s alarms start its own endpoint\'s workflow; Prod has no monitors', () => {
+    const stage = pipelineStack.devStage;
+    const monitoring = Template.fromStack(stage.monitoringStack!);
+    monitoring.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    const functions = Object.values(monitoring.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Environment?.Variables ?? {});
+    const planners = functions.filter((v) => v.CAPTURE_PREFIX);
+    expect(planners.map((v) => [v.ENDPOINT_NAME, v.JOB_NAME_PREFIX, JSON.parse(v.QUALITY_ARGUMENTS)]).sort()).toEqual([
+      [stage.pollutionEndpoint.endpointName, 'dm-pollution', ['--quality-metric', 'wql', '--quality-threshold', '0.3']],
+      [stage.stocksEndpoint.endpointName, 'dm-stocks', ['--quality-metric', 'rmse', '--quality-threshold', '5']],
+    ].sort());
+    const algorithm = (v: any) => JSON.parse(v.JOB_ARGUMENTS)[JSON.parse(v.JOB_ARGUMENTS).indexOf('--algorithm') + 1];
+    expect(planners.map(algorithm).sort()).toEqual(['autogluon', 'deepar']);
+    for (const [monitor, retrain] of [[stage.stocksMonitor!, stage.stocksRetrain], [stage.pollutionMonitor!, stage.pollutionRetrain]] as const) {
+      const target = functions.find((v) => v.TARGET_KIND === 'state-machine' && JSON.stringify(v.STATE_MACHINE_ARN).includes(
+        stage.trainingStack.getLogicalId(retrain.stateMachine.node.defaultChild as CfnResource)));
+      expect(target).toBeDefined();
+      expect(monitor.retrainAlarms.map((a) => a.node.id)).toEqual(['MaxFeatureDrift', 'PredictionDrift', 'ModelQuality']);
+    }
+    expect(pipelineStack.prodStage.monitoringStack).toBeUndefined();
   });
 
   test('the Dev training stack: each RetrainPipeline deploys into its own endpoint; stocks trains AutoGluon on a warehouse snapshot, pollution DeepAR', () => {
@@ -92,17 +144,161 @@ describe('the ml-platform app', () => {
     expect(deploymentRules.filter((r) => r.includes(`:stack/${stage.warehouseStack.stackName}/`))).toHaveLength(1);
   });
 
-  test('a self-mutating pipeline whose source is the CodeConnections connection from the config file', () => {
-    const config = JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
-    const pipelines = pipelineTemplate.findResources('AWS::CodePipeline::Pipeline');
-    const stages = Object.values(pipelines)[0].Properties.Stages as { Name: string; Actions: any[] }[];
-    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev']);
+  test('a self-mutating V2 pipeline whose source is the CodeConnections connection from the config file', () => {
+    const stages = pipelineStages(pipelineTemplate);
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets', 'Dev', 'Prod']);
     expect(stages[0].Actions[0].ActionTypeId).toMatchObject({ Provider: 'CodeStarSourceConnection' });
     expect(stages[0].Actions[0].Configuration).toMatchObject({
-      ConnectionArn: config.connectionArn,
-      FullRepositoryId: config.repository,
-      BranchName: config.branch,
+      ConnectionArn: CONFIG.connectionArn,
+      FullRepositoryId: CONFIG.repository,
+      BranchName: CONFIG.branch,
     });
+    pipelineTemplate.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
+    // publishAssetsInParallel: false: one project publishes every file asset.
+    expect(stages.find((s) => s.Name === 'Assets')!.Actions.map((a) => a.Name)).toEqual(['FileAssets']);
+  });
+
+  test('self-mutation installs exactly the CDK CLI the repository pins as its devDependency', () => {
+    const pinned = JSON.parse(readFileSync(ROOT_PACKAGE_JSON, 'utf8')).devDependencies['aws-cdk'];
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(cdkCliVersion()).toBe(pinned);
+    const selfMutation = Object.entries(pipelineTemplate.findResources('AWS::CodeBuild::Project')).find(([id]) => id.includes('SelfMutation'))![1];
+    const spec = JSON.parse(selfMutation.Properties.Source.BuildSpec);
+    expect(spec.phases.install.commands).toEqual([`npm install -g aws-cdk@${pinned}`]);
+  });
+
+  test('a CLI version that is not pinned exactly fails synth saying where to pin it', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'root-')), 'package.json');
+    writeFileSync(file, JSON.stringify({ devDependencies: { 'aws-cdk': '^2' } }));
+    expect(() => cdkCliVersion(file)).toThrow(`${file} must pin devDependencies['aws-cdk'] to an exact version (set VERSIONS.cdkCli in projenrc/versions.ts and run npx projen), got '^2'.`);
+  });
+
+  test('every CodeBuild project logs to one KMS-encrypted log group with a retention', () => {
+    const projects = Object.values(pipelineTemplate.findResources('AWS::CodeBuild::Project'));
+    expect(projects.length).toBe(4);
+    const groups = pipelineTemplate.findResources('AWS::Logs::LogGroup');
+    const [groupId] = Object.entries(groups).find(([id]) => id.startsWith('BuildLogs'))!;
+    for (const project of projects) expect(project.Properties.LogsConfig).toEqual({ CloudWatchLogs: { GroupName: { Ref: groupId }, Status: 'ENABLED' } });
+    expect(groups[groupId].Properties.RetentionInDays).toBe(365);
+    expect(groups[groupId].Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^BuildLogsKey/), 'Arn'] });
+  });
+
+  test('Dev deploys, then its smoke tests run with the stack outputs, assuming the stage\'s smoke-test role', () => {
+    const dev = pipelineStages(pipelineTemplate).find((s) => s.Name === 'Dev')!;
+    const smoke = dev.Actions.find((a) => a.Name === 'DevSmokeTests')!;
+    const lastDeploy = Math.max(...dev.Actions.filter((a) => a.Name.endsWith('.Deploy')).map((a) => a.RunOrder));
+    expect(smoke.RunOrder).toBeGreaterThan(lastDeploy);
+    const env = Object.fromEntries(JSON.parse(smoke.Configuration.EnvironmentVariables).map((v: any) => [v.name, v.value]));
+    const serving = pipelineStack.devStage.servingStack.artifactId;
+    const data = pipelineStack.devStage.dataStack.artifactId;
+    expect(env).toEqual({
+      SMOKE_ROLE_ARN: `#{${serving}.SmokeTestRoleArn}`,
+      STOCKS_API_URL: `#{${serving}.StocksApiUrl}`,
+      POLLUTION_API_URL: `#{${serving}.PollutionApiUrl}`,
+      LANDING_BUCKET: `#{${data}.LandingBucketName}`,
+      UPLOAD_PREFIX: `#{${data}.UploadPrefix}`,
+      STOCKS_STREAM: `#{${data}.StocksStreamName}`,
+    });
+    // The smoke input is the synth step's second output: the bundled smoke.js.
+    const synthSpec = JSON.parse(Object.entries(pipelineTemplate.findResources('AWS::CodeBuild::Project')).find(([id]) => id.includes('Synth'))![1].Properties.Source.BuildSpec);
+    expect(JSON.stringify(synthSpec.artifacts['secondary-artifacts'])).toContain('apps/ml-platform/smoke-dist');
+    const project = Object.entries(pipelineTemplate.findResources('AWS::CodeBuild::Project')).find(([id]) => id.includes('SmokeTests'))![1];
+    expect(JSON.parse(project.Properties.Source.BuildSpec).phases.build.commands.at(-1)).toBe('AWS_PROFILE=smoke node smoke.js');
+    const vars = Object.fromEntries(project.Properties.Environment.EnvironmentVariables.map((v: any) => [v.Name, v.Value]));
+    expect(vars.ALARM_NAME_PREFIXES.split(',')).toEqual(pipelineStack.devStage.smokeAlarmPrefixes());
+    // The runner's only grant beyond its build plumbing: assuming Dev's smoke-test role.
+    const runnerPolicy = Object.entries(pipelineTemplate.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DevSmokeTestRunner'))![1];
+    const extra = runnerPolicy.Properties.PolicyDocument.Statement.filter((st: any) => ![].concat(st.Action).every((a: string) => /^(logs|codebuild|s3|kms):/.test(a)));
+    expect(extra).toEqual([{
+      Sid: 'AssumeSmokeTestRole',
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${CONFIG.devAccount}:role/freshet-dev-smoke-tests`]] },
+    }]);
+  });
+
+  test('the smoke-test role may invoke exactly the two predict APIs, put under uploads/smoke-tests/, read the stream and the named alarms', () => {
+    const serving = Template.fromStack(pipelineStack.devStage.servingStack);
+    const [roleId, role] = Object.entries(serving.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('SmokeTestRole'))!;
+    expect(role.Properties.RoleName).toBe('freshet-dev-smoke-tests');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([expect.objectContaining({
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${CONFIG.pipelineAccount}:root`]] } },
+      Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${CONFIG.pipelineAccount}:role/freshet-dev-smoke-test-runner`]] } } },
+    })]);
+    const policy = Object.values(serving.findResources('AWS::IAM::Policy')).find((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId))!;
+    const statements = policy.Properties.PolicyDocument.Statement as any[];
+    expect(statements.map((st) => st.Action)).toEqual([
+      'execute-api:Invoke', 's3:PutObject', 'kms:GenerateDataKey', ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'], 'kms:Decrypt', 'cloudwatch:DescribeAlarms',
+    ]);
+    const invoke = JSON.stringify(statements[0].Resource);
+    for (const endpoint of [pipelineStack.devStage.stocksEndpoint, pipelineStack.devStage.pollutionEndpoint]) {
+      expect(invoke).toContain(JSON.stringify(pipelineStack.devStage.servingStack.resolve(endpoint.api.restApi.restApiId)));
+    }
+    expect(statements[0].Resource).toHaveLength(2);
+    expect(invoke.match(/\/POST\/predict/g)).toHaveLength(2);
+    expect(JSON.stringify(statements[1].Resource)).toContain('/uploads/smoke-tests/*');
+    expect(statements[5].Resource).toHaveLength(6);
+  });
+
+  test('a notifying manual approval, then Prod in its configured account and region', () => {
+    const prod = pipelineStages(pipelineTemplate).find((s) => s.Name === 'Prod')!;
+    const approval = prod.Actions[0];
+    expect(approval).toMatchObject({ Name: 'PromoteToProd', RunOrder: 1, ActionTypeId: { Category: 'Approval', Provider: 'Manual' } });
+    const [topicId, topic] = Object.entries(pipelineTemplate.findResources('AWS::SNS::Topic')).find(([id]) => id.startsWith('ApprovalTopic'))!;
+    expect(approval.Configuration.NotificationArn).toEqual({ Ref: topicId });
+    expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApprovalTopicKey/), 'Arn'] });
+    pipelineTemplate.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: CONFIG.approverEmail, TopicArn: { Ref: topicId } });
+    // The approval's action role may publish to the encrypted topic: the publish, and the key use it needs.
+    const approvalRole = Object.entries(pipelineTemplate.findResources('AWS::IAM::Policy')).find(([id]) => id.includes('PromoteToProd'))![1];
+    expect(approvalRole.Properties.PolicyDocument.Statement).toEqual([
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: topicId } },
+      { Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Resource: topic.Properties.KmsMasterKeyId },
+    ]);
+    // Every deployment action of Prod comes after the approval, in Prod's region and account.
+    const deploys = prod.Actions.slice(1);
+    expect(deploys.length).toBe(8);
+    for (const action of deploys) {
+      expect(action.RunOrder).toBeGreaterThan(1);
+      expect(action.Region).toBe(CONFIG.prodRegion);
+      expect(JSON.stringify(action.RoleArn)).toContain(`:iam::${CONFIG.prodAccount}:role/`);
+    }
+    expect(prodStacks.map((s) => [s.account, s.region])).toEqual(prodStacks.map(() => [CONFIG.prodAccount, CONFIG.prodRegion]));
+    // Cross-account keys: Prod's actions read the artifacts CodePipeline replicates to Prod's region, under a key Prod's deploy role may use.
+    const support = Template.fromStack(supportStacks[0]);
+    expect([supportStacks[0].account, supportStacks[0].region]).toEqual([CONFIG.pipelineAccount, CONFIG.prodRegion]);
+    const prodDeployRole = `:iam::${CONFIG.prodAccount}:role/cdk-hnb659fds-deploy-role-${CONFIG.prodAccount}-${CONFIG.prodRegion}`;
+    const keyStatements = (Object.values(support.findResources('AWS::KMS::Key'))[0] as any).Properties.KeyPolicy.Statement;
+    expect(keyStatements.filter((st: any) => JSON.stringify(st.Principal).includes(prodDeployRole)).map((st: any) => st.Action)).toEqual([['kms:Decrypt', 'kms:DescribeKey']]);
+  });
+
+  test('Prod differs where production needs it: manual model approval, two instances per endpoint, alarms to the on-call address', () => {
+    const definitions = (stage: typeof pipelineStack.devStage) => Object.values(Template.fromStack(stage.trainingStack).findResources('AWS::StepFunctions::StateMachine'))
+      .map((m: any) => JSON.stringify(m.Properties.DefinitionString));
+    for (const d of definitions(pipelineStack.prodStage)) expect(d).toContain('PendingManualApproval');
+    for (const d of definitions(pipelineStack.devStage)) expect(d).not.toContain('PendingManualApproval');
+    // The workflow creates each endpoint config, with the endpoint's instance count.
+    const instances = (stage: typeof pipelineStack.devStage) => definitions(stage).flatMap((d) => [...d.matchAll(/InitialInstanceCount\\+":(\d+)/g)].map((m) => Number(m[1])));
+    expect(new Set(instances(pipelineStack.prodStage))).toEqual(new Set([2]));
+    expect(new Set(instances(pipelineStack.devStage))).toEqual(new Set([1]));
+    Template.fromStack(pipelineStack.prodStage.dataStack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: CONFIG.prodAlarmEmail });
+    Template.fromStack(pipelineStack.devStage.dataStack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: CONFIG.devAlarmEmail });
+    expect(pipelineStack.prodStage.smokeTestRole).toBeUndefined();
+  });
+
+  test('every CloudWatch alarm in every template notifies its stage\'s topic', () => {
+    const alarms = resourcesIn(templates, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(40);
+    const silent = alarms.filter(({ resource }) => (resource.Properties.AlarmActions ?? []).length === 0).map(({ file, id }) => `${path.basename(file)} ${id}`);
+    expect(silent).toEqual([]);
+    // Each construct's alarms go to the stage topic of the Data stack, by name prefix.
+    for (const stage of [pipelineStack.devStage, pipelineStack.prodStage]) {
+      for (const stack of [stage.dataStack, stage.servingStack, stage.trainingStack, stage.warehouseStack]) {
+        for (const alarm of Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))) {
+          expect(alarm.Properties.AlarmName).toMatch(new RegExp(`^${stage.alarmNamePrefix}-`));
+          expect(JSON.stringify(alarm.Properties.AlarmActions)).toMatch(/AlarmTopic/);
+        }
+      }
+    }
   });
 
   test('the synth step installs, runs every test, then synthesizes the app', () => {
@@ -117,13 +313,14 @@ describe('the ml-platform app', () => {
 
   test('no unacknowledged AwsSolutions or NIST 800-53 R5 finding anywhere in the app', () => {
     expect(formatFindings(nagFindings(pipelineStack, ['Error', 'Warning']))).toBe('');
-    expect(devStacks.length).toBeGreaterThanOrEqual(2);
-    for (const stack of devStacks) expect(formatFindings(nagFindings(stack, ['Error', 'Warning']))).toBe('');
+    expect(devStacks.length).toBe(5);
+    expect(prodStacks.length).toBe(4);
+    expect(supportStacks.length).toBe(1);
+    for (const stack of [...devStacks, ...prodStacks, ...supportStacks]) expect(formatFindings(nagFindings(stack, ['Error', 'Warning']))).toBe('');
   });
 
   test('cfn-lint passes on every synthesized template', () => {
-    const templates = templatesOf(assembly.directory);
-    expect(templates.length).toBe(1 + devStacks.length);
+    expect(templates.length).toBe(1 + devStacks.length + prodStacks.length + supportStacks.length);
     // E3703 rejects the Fn::Join role ARNs CDK Pipelines writes into CloudFormation actions; CloudFormation accepts them.
     expect(formatCfnLint(cfnLint(templates, [...CFN_LINT_DEFAULT_IGNORES, 'E3703']))).toBe('');
   });
@@ -143,11 +340,16 @@ describe('platform config', () => {
     expect(loadPlatformConfig(app)).toMatchObject({ branch: 'release', repository: 'acme/ml' });
   });
 
+  /** The config file with some keys replaced (undefined removes one). */
+  function configWith(overrides: Record<string, string | undefined>): string {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-')), 'config.json');
+    const config: Record<string, string | undefined> = { ...CONFIG, ...overrides };
+    writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined))));
+    return file;
+  }
+
   test('a bad or missing value says what to set', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-')), 'bad.json');
-    writeFileSync(file, JSON.stringify({
-      connectionArn: 'arn:aws:s3:::nope', repository: 'no-slash', branch: 'main', pipelineAccount: '123', pipelineRegion: 'us-east-1', devRegion: 'us-east-1',
-    }));
+    const file = configWith({ connectionArn: 'arn:aws:s3:::nope', repository: 'no-slash', pipelineAccount: '123', devAccount: undefined });
     expect(() => loadPlatformConfig(newApp(), file)).toThrow([
       'Invalid ml-platform config:',
       `- 'devAccount' is missing: set it in ${file} or pass -c freshet:devAccount=...`,
@@ -155,5 +357,43 @@ describe('platform config', () => {
       "- 'repository' must be 'owner/name', got 'no-slash'.",
       "- 'pipelineAccount' must be a 12-digit AWS account id, got '123'.",
     ].join('\n'));
+  });
+
+  test('the Prod, alarm and approval keys are required and checked, each with what to set', () => {
+    const newKeys = ['devAlarmEmail', 'prodAccount', 'prodRegion', 'prodAlarmEmail', 'approverEmail'];
+    const missing = configWith(Object.fromEntries(newKeys.map((key) => [key, undefined])));
+    expect(() => loadPlatformConfig(newApp(), missing)).toThrow([
+      'Invalid ml-platform config:',
+      ...newKeys.map((key) => `- '${key}' is missing: set it in ${missing} or pass -c freshet:${key}=...`),
+    ].join('\n'));
+    const bad = configWith({ prodAccount: '2222', prodRegion: 'Europe', devAlarmEmail: 'dev-team', prodAlarmEmail: 'on call@example.com', approverEmail: 'approvers@' });
+    expect(() => loadPlatformConfig(newApp(), bad)).toThrow([
+      'Invalid ml-platform config:',
+      "- 'prodAccount' must be a 12-digit AWS account id, got '2222'.",
+      "- 'prodRegion' must be an AWS region like 'us-east-1', got 'Europe'.",
+      "- 'devAlarmEmail' must be an email address, got 'dev-team'.",
+      "- 'prodAlarmEmail' must be an email address, got 'on call@example.com'.",
+      "- 'approverEmail' must be an email address, got 'approvers@'.",
+    ].join('\n'));
+  });
+
+  test('Dev may have an account of its own: the smoke tests assume its role across accounts', () => {
+    const app = newApp({ 'freshet:devAccount': '333333333333' });
+    const config = loadPlatformConfig(app);
+    const stack = new PipelineStack(app, 'FreshetPipeline', { config, env: { account: config.pipelineAccount, region: config.pipelineRegion } });
+    const runner = Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('DevSmokeTestRunner'))![1];
+    expect(JSON.stringify(runner.Properties.PolicyDocument)).toContain(':iam::333333333333:role/freshet-dev-smoke-tests');
+    const role = Object.entries(Template.fromStack(stack.devStage.servingStack).findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('SmokeTestRole'))![1];
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(`:iam::${config.pipelineAccount}:role/freshet-dev-smoke-test-runner`);
+    expect(stack.devStage.account).toBe('333333333333');
+  });
+
+  test('Prod is not Dev', () => {
+    const prodIsDev = configWith({ prodAccount: CONFIG.devAccount, prodRegion: CONFIG.devRegion });
+    expect(() => loadPlatformConfig(newApp(), prodIsDev)).toThrow(
+      `'prodAccount' and 'prodRegion' (${CONFIG.devAccount}, ${CONFIG.devRegion}) are Dev's: give Prod its own account (or at least its own region).`,
+    );
+    // Context overrides fix a file, key by key.
+    expect(loadPlatformConfig(newApp({ 'freshet:prodAccount': '444444444444' }), prodIsDev).prodAccount).toBe('444444444444');
   });
 });

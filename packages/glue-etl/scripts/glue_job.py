@@ -10,11 +10,13 @@ from __future__ import annotations
 import sys
 from typing import Optional, Sequence
 
+import boto3
 from awsglue.context import GlueContext
 from awsglue.job import Job
 from awsglue.utils import getResolvedOptions
 from pyspark.context import SparkContext
 
+from freshet_etl import run_metrics
 from freshet_etl.arguments import OPTIONAL, REQUIRED, parse_arguments
 from freshet_etl.counts import RunCounts
 from freshet_etl.glue_io import GlueLakeIO, evaluate_data_quality
@@ -33,7 +35,10 @@ def resolve_options(argv: Sequence[str]) -> dict[str, str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> RunCounts:
-    """Runs the job; raises (a failed Glue run, bookmark not committed) on bad arguments, data quality or counts."""
+    """Runs the job; raises (a failed Glue run, bookmark not committed) on bad arguments, data quality or counts.
+
+    With ``--metrics_namespace`` it then publishes the run's counts and duplicate share to CloudWatch.
+    """
     options = resolve_options(sys.argv if argv is None else argv)
     args = parse_arguments(options)
     glue_context = GlueContext(SparkContext.getOrCreate())
@@ -49,6 +54,9 @@ def main(argv: Optional[Sequence[str]] = None) -> RunCounts:
     counts = run_etl(glue_context.spark_session, lake, EtlConfig(args.spec, args.run_id, args.derived), quality_gate)
     print(f"freshet_etl run {args.run_id}: {counts.to_json()}")
     job.commit()
+    if args.metrics_namespace:
+        # After the commit: a failed call fails the run (and its alarm) without re-reading committed files.
+        run_metrics.publish(boto3.client("cloudwatch"), args.metrics_namespace, counts, args.spec)
     return counts
 
 

@@ -63,6 +63,14 @@ export interface GlueEtlAlarmProps extends AlarmOptions {
    * @default - alarm on more than 0
    */
   readonly failedRuns?: AlarmThreshold;
+  /**
+   * The share of a run's valid rows that de-duplication removed (repeated in
+   * the run, or already curated), in percent (`DuplicateShare`, the maximum
+   * per hour). A high share usually means `idColumn` names an entity (a
+   * device id) rather than a record: the job log then says what to change.
+   * @default - alarm on more than 20 (%)
+   */
+  readonly duplicateShare?: AlarmThreshold;
 }
 
 /** Properties of {@link GlueEtl}. */
@@ -131,7 +139,7 @@ export interface GlueEtlProps {
    * @default 0 - the caller (a schedule or the workflow) decides
    */
   readonly maxRetries?: number;
-  /** Alarm settings. @default - alarms on, no notification topic */
+  /** Alarm settings. @default - alarms on, notifying an encrypted SNS topic the construct creates */
   readonly alarms?: GlueEtlAlarmProps;
   /**
    * The removal policy of the Glue catalog resources and the key the construct creates.

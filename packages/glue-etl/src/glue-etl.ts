@@ -1,5 +1,6 @@
 import { AlarmFactory, DatasetSchema, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
 import { Arn, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -37,6 +38,9 @@ const GLUE_FAILED_STATES = ['FAILED', 'TIMEOUT', 'ERROR'];
  * Parquet partitioned by date, and adds the curated table's partitions.
  */
 export class GlueEtl extends Construct {
+  /** The CloudWatch namespace of the job's own run metrics (dimension `Dataset`). */
+  public static readonly METRIC_NAMESPACE = 'Freshet/Etl';
+
   /** The dataset. */
   public readonly schema: DatasetSchema;
   /** The database, raw table and curated table. */
@@ -142,6 +146,7 @@ export class GlueEtl extends Construct {
         '--curated_table': this.tables.curatedTable.tableName,
         '--derived_columns': JSON.stringify((props.derivedColumns ?? []).map((d) => ({ name: d.name, derivation: d.derivation, source: d.source }))),
         ...(dataQualityRules ? { '--dq_ruleset': dataQualityRules } : {}),
+        '--metrics_namespace': GlueEtl.METRIC_NAMESPACE,
         '--run_id': 'scheduled',
       },
     });
@@ -173,6 +178,31 @@ export class GlueEtl extends Construct {
       threshold: 0,
       description: `A run of the ${schema.name} ETL job failed: read its log group ${this.logGroup.logGroupName} and ${this.rejectedPrefix} in the lake.`,
       override: props.alarms?.failedRuns,
+    });
+    this.alarms.addAlarm('DuplicateShare', {
+      metric: this.metricRun('DuplicateShare', { statistic: 'Maximum', period: Duration.hours(1) }),
+      threshold: 20,
+      description: `A run of the ${schema.name} ETL job dropped more than the alarm's share of its valid rows as duplicates. ` +
+        `If the job log (${this.logGroup.logGroupName}) warns about idColumn, the id column names an entity rather than a record: set idColumn to a unique record id, or leave it unset. ` +
+        'A run that re-read files already curated (a reset bookmark) drops them too.',
+      override: props.alarms?.duplicateShare,
+    });
+  }
+
+  /**
+   * A metric the job publishes after each run (namespace `Freshet/Etl`, dimension `Dataset`):
+   * `RowsIn`, `RowsCurated`, `RowsRejected`, `DuplicatesInBatch`, `DuplicatesAlreadyCurated`,
+   * `DuplicatesDropped`, `DuplicateShare` (percent of the valid rows) and `SuspectIdColumn` (1 when
+   * the id column repeats far more than a record id would).
+   */
+  public metricRun(metricName: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: GlueEtl.METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { Dataset: this.schema.name },
+      statistic: 'Sum',
+      period: Duration.hours(1),
+      ...options,
     });
   }
 
@@ -264,7 +294,8 @@ export class GlueEtl extends Construct {
         sid: 'JobMetrics',
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': 'Glue' } },
+        // Glue's job metrics, and the run counts the script publishes.
+        conditions: { StringEquals: { 'cloudwatch:namespace': ['Glue', GlueEtl.METRIC_NAMESPACE] } },
       }),
     );
     this.jobRole.addToPolicy(

@@ -140,7 +140,7 @@ describe('GlueEtl defaults', () => {
     expect(bySid('ListOwnPrefixes').Condition).toEqual({
       StringLike: { 's3:prefix': ['raw/pollution/*', 'curated/pollution/*', 'rejected/etl/pollution/*'] },
     });
-    expect(bySid('JobMetrics').Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Glue' } });
+    expect(bySid('JobMetrics').Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': ['Glue', 'Freshet/Etl'] } });
     for (const statement of statements) {
       expect([].concat(statement.Action).some((a: string) => a === '*' || a.endsWith(':*'))).toBe(false);
     }
@@ -162,7 +162,42 @@ describe('GlueEtl defaults', () => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
-    expect(etl.alarms.alarms).toHaveLength(1);
+    expect(etl.alarms.alarms.map((a) => a.node.id)).toEqual(['FailedRuns', 'DuplicateShare']);
+  });
+
+  test('the job publishes its run metrics, and a run that drops more than 20% of its valid rows as duplicates raises an alarm', () => {
+    const { template } = build();
+    expect(jobArguments(template)['--metrics_namespace']).toBe('Freshet/Etl');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Freshet/Etl',
+      MetricName: 'DuplicateShare',
+      Dimensions: [{ Name: 'Dataset', Value: 'pollution' }],
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 20,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a: any) => a.Properties.MetricName === 'DuplicateShare');
+    expect(JSON.stringify(alarm)).toContain('set idColumn to a unique record id');
+  });
+
+  test('the duplicate share threshold is a prop, and the alarm can be off', () => {
+    build({ alarms: { duplicateShare: { threshold: 50, evaluationPeriods: 2 } } }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DuplicateShare', Threshold: 50, EvaluationPeriods: 2,
+    });
+    const off = build({ alarms: { duplicateShare: { enabled: false } } });
+    expect(off.etl.alarms.alarms.map((a) => a.node.id)).toEqual(['FailedRuns']);
+  });
+
+  test('every alarm notifies the construct\'s own encrypted topic when no topic is given', () => {
+    const { template, etl } = build();
+    const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as any[];
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topics[0] }]);
+    expect(etl.alarms.alarmTopic).toBeDefined();
   });
 });
 

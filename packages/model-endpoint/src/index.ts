@@ -1,5 +1,6 @@
 export * from './model-source';
 export * from './endpoint-compute';
+export * from './endpoint-teardown';
 export * from './model-endpoint-props';
 export * from './model-endpoint';
 export * from './predict-api';

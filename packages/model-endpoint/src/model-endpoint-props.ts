@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EndpointCompute } from './endpoint-compute';
-import { ModelSource } from './model-source';
+import { ModelSource, TrainedModelsLocation } from './model-source';
 
 /** Deployment guardrails for every update of the endpoint: blue/green with auto-rollback. */
 export interface DeploymentGuardrails {
@@ -215,8 +215,24 @@ export interface ModelEndpointAlarms {
 export interface ModelEndpointProps {
   /** The dataset the model predicts: the API validates requests against its features. */
   readonly schema: DatasetSchema;
-  /** The first model. RetrainPipeline deploys every later one. */
+  /**
+   * The first model, or `ModelSource.fromFirstTraining(...)`: none, the first
+   * passing retraining run creates the endpoint. RetrainPipeline deploys every later one.
+   */
   readonly model: ModelSource;
+  /**
+   * Where RetrainPipeline writes the artifacts it deploys to this endpoint: the
+   * execution role reads every object under the prefix (`models/<run>/.../model.tar.gz`).
+   * @default - the location given to `ModelSource.fromFirstTraining`; else `models/` of `lakeBucket`, when given; else none
+   */
+  readonly trainedModels?: TrainedModelsLocation;
+  /**
+   * The `namePrefix` of the RetrainPipeline deploying here. With
+   * `ModelSource.fromFirstTraining`, teardown deletes the endpoint config the
+   * endpoint runs and its models when their names carry this prefix.
+   * @default - RetrainPipeline's default, `ct-<dataset>`
+   */
+  readonly workflowNamePrefix?: string;
   /**
    * The endpoint name, kept across retraining. Clients, the proxy and RetrainPipeline use it.
    * @default - a name derived from the construct path, stable across deployments
@@ -284,7 +300,7 @@ export interface ModelEndpointProps {
   readonly alarmThresholds?: ModelEndpointAlarms;
   /**
    * Alarm routing and naming.
-   * @default - alarms on, notifying nobody
+   * @default - alarms on, notifying an encrypted SNS topic the construct creates
    */
   readonly alarmOptions?: AlarmOptions;
   /**

@@ -1,21 +1,24 @@
 import {
   AlarmFactory, DeploymentGuardrailSettings, EndpointDataCaptureTarget, EndpointDeploymentTarget, EndpointVariantTarget, NagAcknowledgements,
-  SecureBucket, SecureKey, TrafficShiftingMode, WildcardPermissions,
+  SecureBucket, SecureKey, SecureLogGroup, TrafficShiftingMode, WildcardPermissions, WorkflowNames,
 } from '@freshet/core';
-import { Annotations, ArnFormat, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EndpointCompute } from './endpoint-compute';
+import { EndpointTeardown } from './endpoint-teardown';
 import { ApiAuthorization, ModelEndpointProps } from './model-endpoint-props';
 import { ModelSource, PayloadFormat } from './model-source';
+import { grantObjectRead } from './object-read-grant';
 import { PredictApi } from './predict-api';
 
 /** Options of {@link ModelEndpoint.batchTransformTask}. */
@@ -26,7 +29,7 @@ export interface BatchTransformOptions {
   readonly outputUri: string;
   /**
    * The model to run, e.g. a JSONPath to the model RetrainPipeline registered.
-   * @default - the endpoint's first model
+   * @default - the endpoint's first model (required with `ModelSource.fromFirstTraining`, which has none)
    */
   readonly modelName?: string;
   /**
@@ -62,6 +65,12 @@ interface VariantPlan {
  * guardrails (`deploymentGuardrails`), keeping the variant names. Models and
  * endpoint configs never get fixed names; the endpoint name never changes.
  *
+ * With `ModelSource.fromFirstTraining` there is no first model: CloudFormation
+ * creates no model, endpoint config or endpoint. The first passing retraining
+ * run creates the endpoint under the stable name; until then POST /predict
+ * answers 503 ("a first model is still training"). A custom resource owns the
+ * name and deletes the endpoint when the stack is deleted.
+ *
  * @example
  * import { App, Stack } from 'aws-cdk-lib';
  * import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -90,12 +99,20 @@ export class ModelEndpoint extends Construct {
   public readonly endpointName: string;
   /** The endpoint ARN. */
   public readonly endpointArn: string;
-  /** The endpoint. */
-  public readonly endpoint: sagemaker.CfnEndpoint;
-  /** The first endpoint config (CloudFormation owns only this one). */
-  public readonly endpointConfig: sagemaker.CfnEndpointConfig;
-  /** The first models, one per variant (production variants first, then the shadow). */
+  /** The endpoint, unless the retraining workflow creates it (`ModelSource.fromFirstTraining`). */
+  public readonly endpoint?: sagemaker.CfnEndpoint;
+  /** The first endpoint config (CloudFormation owns only this one), unless the workflow creates the endpoint. */
+  public readonly endpointConfig?: sagemaker.CfnEndpointConfig;
+  /** The first models, one per variant (production variants first, then the shadow); none with `ModelSource.fromFirstTraining`. */
   public readonly models: sagemaker.CfnModel[];
+  /** Whether the first passing retraining run creates the endpoint (`ModelSource.fromFirstTraining`). */
+  public readonly awaitsFirstModel: boolean;
+  /** The custom resource that deletes the workflow-created endpoint on stack deletion (`ModelSource.fromFirstTraining`). */
+  public readonly teardown?: EndpointTeardown;
+  /** The endpoint's own log group, `/aws/sagemaker/Endpoints/<name>`, with a retention and the key. */
+  public readonly endpointLogGroup: SecureLogGroup;
+  /** The name prefix of the retraining workflow's endpoint configs and models. */
+  public readonly workflowNamePrefix: string;
   /** The production variant names, which every later endpoint config must keep. */
   public readonly variantNames: string[];
   /** The shadow variant's name, if any. */
@@ -124,7 +141,7 @@ export class ModelEndpoint extends Construct {
   public readonly rollbackAlarms: cloudwatch.IAlarm[];
 
   private readonly guardrails: DeploymentGuardrailSettings;
-  private readonly firstModelName: string;
+  private readonly firstModelName?: string;
   private readonly variantPlans: VariantPlan[];
   private dataCaptureTarget?: EndpointDataCaptureTarget;
 
@@ -137,6 +154,8 @@ export class ModelEndpoint extends Construct {
     validate(this, props, this.compute, variants, captureEnabled);
 
     this.payloadFormat = props.model.payloadFormat;
+    this.awaitsFirstModel = props.model.awaitsFirstTraining;
+    this.workflowNamePrefix = props.workflowNamePrefix ?? WorkflowNames.defaultPrefix(props.schema.name);
     // Derived from the construct path, so it stays the same on every deployment and retraining.
     this.endpointName = props.endpointName ?? Names.uniqueResourceName(this, { maxLength: 63, separator: '-' }).replace(/[^a-zA-Z0-9-]/g, '').toLowerCase();
     // SageMaker lower-cases endpoint names in ARNs, and IAM matches the ARN.
@@ -151,68 +170,37 @@ export class ModelEndpoint extends Construct {
       key.grantCloudWatchLogs();
       this.encryptionKey = key;
     }
+    // SageMaker would create it on first use, without retention or key: owning it gives it both.
+    this.endpointLogGroup = new SecureLogGroup(this, 'EndpointLogs', {
+      logGroupName: `/aws/sagemaker/Endpoints/${this.endpointName}`,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: props.removalPolicy,
+    });
     this.executionRole = props.executionRole ?? this.createExecutionRole(props.schema.name);
+    this.grantTrainedModels(props);
 
-    this.models = variants.map((variant) => {
+    const primaryContainers = variants.map((variant) => variant.source.bind(this, this.executionRole).container);
+    this.models = this.awaitsFirstModel ? [] : variants.map((variant, index) => {
       const model = new sagemaker.CfnModel(this, `Model${variant.name.replace(/[^a-zA-Z0-9]/g, '')}`, {
         executionRoleArn: this.executionRole.roleArn,
-        primaryContainer: variant.source.bind(this, this.executionRole).container,
+        primaryContainer: primaryContainers[index]!,
         // The preset and artifact containers serve offline; isolation keeps a compromised model from calling out.
         enableNetworkIsolation: true,
       });
       model.node.addDependency(this.executionRole);
       return model;
     });
-    this.firstModelName = this.models[0].attrModelName;
+    this.firstModelName = this.models[0]?.attrModelName;
 
     let dataCaptureConfig: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | undefined;
     if (captureEnabled) {
       this.captureBucket = props.lakeBucket ?? new SecureBucket(this, 'CaptureBucket', { encryptionKey: this.encryptionKey, removalPolicy: props.removalPolicy }).bucket;
-      const captureKey = props.dataCapture?.encryptionKey ?? this.captureBucket.encryptionKey ?? this.encryptionKey;
-      const prefix = `capture/${this.endpointName}`;
-      this.captureUri = `s3://${this.captureBucket.bucketName}/${prefix}/`;
-      // grantPut also grants the bucket's own key; a separate capture key needs its own grant.
-      this.captureBucket.grantPut(this.executionRole, `${prefix}/*`);
-      if (captureKey !== this.captureBucket.encryptionKey) {
-        captureKey.grant(this.executionRole, 'kms:Encrypt', 'kms:GenerateDataKey');
-      }
-      this.dataCaptureTarget = {
-        destinationS3Uri: `s3://${this.captureBucket.bucketName}/capture`,
-        samplingPercent: props.dataCapture?.samplingPercentage ?? 100,
-        kmsKey: captureKey,
-        csvContentTypes: ['text/csv'],
-        jsonContentTypes: ['application/json'],
-      };
-      dataCaptureConfig = {
-        enableCapture: true,
-        initialSamplingPercentage: this.dataCaptureTarget.samplingPercent,
-        // SageMaker appends <endpoint>/<variant>/yyyy/mm/dd/hh/ itself, so the files land under capture/<endpoint>/.
-        destinationS3Uri: this.dataCaptureTarget.destinationS3Uri,
-        kmsKeyId: captureKey.keyArn,
-        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-        // Stored as text, not base64, so the drift job reads the captured CSV and JSON directly.
-        captureContentTypeHeader: {
-          csvContentTypes: this.dataCaptureTarget.csvContentTypes,
-          jsonContentTypes: this.dataCaptureTarget.jsonContentTypes,
-        },
-      };
+      this.captureUri = `s3://${this.captureBucket.bucketName}/capture/${this.endpointName}/`;
+      dataCaptureConfig = this.configureCapture(props, this.captureBucket);
     }
     if (this.volumeKeyAllowed) {
       this.encryptionKey.grant(this.executionRole, 'kms:CreateGrant', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
     }
-
-    const modelName = (variant: VariantPlan) => this.models[variants.indexOf(variant)].attrModelName;
-    this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'InitialConfig', {
-      productionVariants: variants.filter((v) => !v.shadow).map((v) => this.variantProperty(v, modelName(v))),
-      shadowProductionVariants: variants.some((v) => v.shadow)
-        ? variants.filter((v) => v.shadow).map((v) => this.variantProperty(v, modelName(v)))
-        : undefined,
-      // Serverless endpoints and instance types with local NVMe storage (encrypted by the instance's hardware) refuse a key.
-      kmsKeyId: this.volumeKeyAllowed ? this.encryptionKey.keyArn : undefined,
-      dataCaptureConfig,
-    });
-    // Role grants must exist before SageMaker checks the models and the capture destination.
-    this.endpointConfig.node.addDependency(this.executionRole);
 
     this.alarms = new AlarmFactory(this, 'Alarms', props.alarmOptions);
     this.rollbackAlarms = [...this.createVariantAlarms(props), ...(props.deploymentGuardrails?.extraRollbackAlarms ?? [])];
@@ -222,11 +210,35 @@ export class ModelEndpoint extends Construct {
         'Alarms are off, so endpoint updates have no automatic rollback: turn alarms on, or pass deploymentGuardrails.extraRollbackAlarms.');
     }
 
-    this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
-      endpointName: this.endpointName,
-      endpointConfigName: this.endpointConfig.attrEndpointConfigName,
-      deploymentConfig: this.deploymentConfig(),
-    });
+    if (this.awaitsFirstModel) {
+      this.teardown = new EndpointTeardown(this, 'Teardown', {
+        endpointName: this.endpointName,
+        endpointArn: this.endpointArn,
+        workflowNamePrefix: this.workflowNamePrefix,
+        encryptionKey: this.encryptionKey,
+        removalPolicy: props.removalPolicy,
+      });
+    } else {
+      const modelName = (variant: VariantPlan) => this.models[variants.indexOf(variant)].attrModelName;
+      this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'InitialConfig', {
+        productionVariants: variants.filter((v) => !v.shadow).map((v) => this.variantProperty(v, modelName(v))),
+        shadowProductionVariants: variants.some((v) => v.shadow)
+          ? variants.filter((v) => v.shadow).map((v) => this.variantProperty(v, modelName(v)))
+          : undefined,
+        // Serverless endpoints and instance types with local NVMe storage (encrypted by the instance's hardware) refuse a key.
+        kmsKeyId: this.volumeKeyAllowed ? this.encryptionKey.keyArn : undefined,
+        dataCaptureConfig,
+      });
+      // Role grants must exist before SageMaker checks the models and the capture destination.
+      this.endpointConfig.node.addDependency(this.executionRole);
+      this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+        endpointName: this.endpointName,
+        endpointConfigName: this.endpointConfig.attrEndpointConfigName,
+        deploymentConfig: this.deploymentConfig(),
+      });
+      // The endpoint's containers log into the group from their first start.
+      this.endpoint.node.addDependency(this.endpointLogGroup);
+    }
 
     const realTime = this.compute.realTimeOptions;
     if (!this.compute.isServerless && realTime?.autoScaling) {
@@ -242,6 +254,7 @@ export class ModelEndpoint extends Construct {
       endpointArn: this.endpointArn,
       payloadFormat: this.payloadFormat,
       modelVersion: props.model.description,
+      awaitsFirstModel: this.awaitsFirstModel,
       encryptionKey: this.encryptionKey,
       options: props.api,
       removalPolicy: props.removalPolicy,
@@ -268,7 +281,7 @@ export class ModelEndpoint extends Construct {
    * production and shadow variants keep the models CloudFormation created.
    */
   public deploymentTarget(): EndpointDeploymentTarget {
-    const modelName = (variant: VariantPlan) => this.models[this.variantPlans.indexOf(variant)].attrModelName;
+    const modelName = (variant: VariantPlan) => this.models[this.variantPlans.indexOf(variant)]?.attrModelName ?? '';
     const target = (variant: VariantPlan, index: number): EndpointVariantTarget => {
       const v = this.variantProperty(variant, modelName(variant));
       const serverless = v.serverlessConfig as sagemaker.CfnEndpointConfig.ServerlessConfigProperty | undefined;
@@ -295,6 +308,8 @@ export class ModelEndpoint extends Construct {
       encryptionKey: this.volumeKeyAllowed ? this.encryptionKey : undefined,
       dataCapture: this.dataCaptureTarget,
       guardrails: this.guardrails,
+      createsEndpoint: this.awaitsFirstModel ? true : undefined,
+      workflowNamePrefix: this.awaitsFirstModel ? this.workflowNamePrefix : undefined,
     };
   }
 
@@ -330,11 +345,15 @@ export class ModelEndpoint extends Construct {
    * the execution name, so each run gets its own.
    */
   public batchTransformTask(scope: Construct, id: string, options: BatchTransformOptions): tasks.SageMakerCreateTransformJob {
+    const modelName = options.modelName ?? this.firstModelName;
+    if (modelName === undefined) {
+      throw new Error(`batchTransformTask('${id}'): ${this.node.path} has no first model (ModelSource.fromFirstTraining): pass modelName, e.g. the model RetrainPipeline deployed.`);
+    }
     const csv = this.payloadFormat !== PayloadFormat.DEEPAR_JSON;
     return new tasks.SageMakerCreateTransformJob(scope, id, {
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       transformJobName: sfn.JsonPath.format('batch-{}', sfn.JsonPath.executionName),
-      modelName: options.modelName ?? this.firstModelName,
+      modelName,
       role: this.executionRole,
       transformInput: {
         transformDataSource: { s3DataSource: { s3Uri: options.inputUri, s3DataType: tasks.S3DataType.S3_PREFIX } },
@@ -376,15 +395,14 @@ export class ModelEndpoint extends Construct {
   }
 
   private createExecutionRole(dataset: string): iam.Role {
-    const stack = Stack.of(this);
     const role = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `Runs the ${dataset} models of endpoint ${this.node.path}`,
     });
-    // What a hosted container needs to report: its logs and metrics.
+    // What a hosted container needs to report: its logs (in the endpoint's own group) and metrics.
     role.addToPolicy(new iam.PolicyStatement({
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-      resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/Endpoints/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      resources: [this.endpointLogGroup.logGroupArn],
     }));
     role.addToPolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
@@ -392,6 +410,43 @@ export class ModelEndpoint extends Construct {
       conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } },
     }));
     return role;
+  }
+
+  /** Captured data goes to `capture/<endpoint>/`; the role may only put objects there, with the capture key. */
+  private configureCapture(props: ModelEndpointProps, bucket: s3.IBucket): sagemaker.CfnEndpointConfig.DataCaptureConfigProperty {
+    const captureKey = props.dataCapture?.encryptionKey ?? bucket.encryptionKey ?? this.encryptionKey;
+    this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resources: [bucket.arnForObjects(`capture/${this.endpointName}/*`)],
+    }));
+    this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:GenerateDataKey'], resources: [captureKey.keyArn] }));
+    this.dataCaptureTarget = {
+      destinationS3Uri: `s3://${bucket.bucketName}/capture`,
+      samplingPercent: props.dataCapture?.samplingPercentage ?? 100,
+      kmsKey: captureKey,
+      csvContentTypes: ['text/csv'],
+      jsonContentTypes: ['application/json'],
+    };
+    return {
+      enableCapture: true,
+      initialSamplingPercentage: this.dataCaptureTarget.samplingPercent,
+      // SageMaker appends <endpoint>/<variant>/yyyy/mm/dd/hh/ itself, so the files land under capture/<endpoint>/.
+      destinationS3Uri: this.dataCaptureTarget.destinationS3Uri,
+      kmsKeyId: captureKey.keyArn,
+      captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+      // Stored as text, not base64, so the drift job reads the captured CSV and JSON directly.
+      captureContentTypeHeader: {
+        csvContentTypes: this.dataCaptureTarget.csvContentTypes,
+        jsonContentTypes: this.dataCaptureTarget.jsonContentTypes,
+      },
+    };
+  }
+
+  /** Every artifact RetrainPipeline deploys lies under `models/` of the lake: the role reads them all (and only objects). */
+  private grantTrainedModels(props: ModelEndpointProps): void {
+    if (props.model.awaitsFirstTraining) return; // fromFirstTraining grants its own location on bind
+    const location = props.trainedModels ?? (props.lakeBucket ? { bucket: props.lakeBucket } : undefined);
+    if (location) grantObjectRead(this, this.executionRole, location.bucket, `${location.prefix ?? 'models/'}*`);
   }
 
   private addAutoScaling(variantName: string, minCapacity: number, maxCapacity: number, target: number): appscaling.ScalableTarget {
@@ -402,7 +457,7 @@ export class ModelEndpoint extends Construct {
       minCapacity,
       maxCapacity,
     });
-    scalable.node.addDependency(this.endpoint);
+    if (this.endpoint) scalable.node.addDependency(this.endpoint);
     scalable.scaleToTrackMetric('InvocationsPerInstance', {
       targetValue: target,
       predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
@@ -538,18 +593,15 @@ export class ModelEndpoint extends Construct {
   private acknowledgeFindings(): void {
     if (this.executionRole instanceof iam.Role) {
       WildcardPermissions.acknowledgeRolePolicy(this.executionRole, {
-        reason: 'SageMaker names the container log streams and capture objects at run time, and PutMetricData takes no resource. '
-          + 'Compensating control: logs are limited to /aws/sagemaker/Endpoints, metrics to SageMaker namespaces, S3 writes to this endpoint\'s capture prefix '
-          + 'and reads to the model artifacts, and only SageMaker can assume the role.',
+        reason: 'SageMaker names the container log streams, artifact keys (models/<run>/<job>/output/) and capture objects at run time, '
+          + 'and PutMetricData takes no resource. Compensating control: logs are limited to this endpoint\'s log group, metrics to SageMaker namespaces, '
+          + 'S3 to GetObject under models/ and PutObject under this endpoint\'s capture prefix, kms:Decrypt to S3 use, and only SageMaker can assume the role.',
         allowedFindings: [
-          'Resource::arn:<AWS::Partition>:logs:*:log-group:/aws/sagemaker/Endpoints/*',
           'Resource::*',
           // `*` before the prefix: the bucket ARN is a reference, or an import when the lake lives in another stack.
           `Resource::*/capture/${this.endpointName}/*`,
-          'Action::s3:GetObject*',
-          'Action::s3:GetBucket*',
-          'Action::s3:List*',
-          'Action::s3:Abort*',
+          'Resource::*/models/*',
+          `Resource::<${Stack.of(this).getLogicalId(this.endpointLogGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>`,
           'Action::kms:GenerateDataKey*',
           'Action::kms:ReEncrypt*',
         ],
@@ -558,17 +610,17 @@ export class ModelEndpoint extends Construct {
     for (const model of this.models) {
       NagAcknowledgements.add(model, [{
         id: 'AwsSolutions-SM1',
-        reason: 'The model serves with network isolation on, so its container has no network access to place in a VPC. '
-          + 'Compensating control: enableNetworkIsolation, a role limited to the model artifacts and capture prefix, and KMS-encrypted volumes.',
+        reason: 'The model serves with network isolation on (as does every model the retraining workflow creates), so its container has no network access to place in a VPC. '
+          + 'Compensating control: enableNetworkIsolation, a role limited to the model artifacts under models/ and the capture prefix, and KMS-encrypted volumes.',
       }]);
     }
-    if (!this.volumeKeyAllowed) {
+    if (!this.volumeKeyAllowed && this.endpointConfig) {
       const reason = this.compute.isServerless
         ? 'Serverless endpoints have no storage volumes and SageMaker refuses a KmsKeyId for them. '
           + 'Compensating control: SageMaker encrypts serverless storage with AWS owned keys, and the API and logs are KMS-encrypted.'
         : 'This instance type has local NVMe storage, which SageMaker refuses to encrypt with a KmsKeyId. '
           + 'Compensating control: the instance store is encrypted by the instance\'s hardware module, and captured data uses KMS.';
-      NagAcknowledgements.add(this.endpointConfig, [
+      NagAcknowledgements.add(this.endpointConfig!, [
         { id: 'AwsSolutions-SM2', reason },
         { id: 'NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured', reason },
       ]);
@@ -613,6 +665,16 @@ function validate(scope: Construct, props: ModelEndpointProps, compute: Endpoint
   if (props.endpointName !== undefined && !Token.isUnresolved(props.endpointName) && !NAME_PATTERN.test(props.endpointName)) {
     problems.push(`endpointName '${props.endpointName}' must be 1–63 letters, digits and hyphens, starting and ending with a letter or digit.`);
   }
+  if (props.model.awaitsFirstTraining) {
+    const why = 'with ModelSource.fromFirstTraining the retraining workflow creates the endpoint, after the stack deployed';
+    if (props.additionalVariants?.length || props.shadowVariant) {
+      problems.push(`additionalVariants and shadowVariant need models at deploy time, but ${why}: remove them, or start from ModelSource.fromModelPackage.`);
+    }
+    if (compute.realTimeOptions?.autoScaling) {
+      problems.push(`compute.realTime autoScaling registers a scalable target on the endpoint, but ${why}: use initialInstanceCount, `
+        + 'or add autoScaling once a model is registered, with ModelSource.fromModelPackage.');
+    }
+  }
   const seen = new Set<string>();
   for (const variant of variants) {
     if (!NAME_PATTERN.test(variant.name)) {
@@ -621,6 +683,9 @@ function validate(scope: Construct, props: ModelEndpointProps, compute: Endpoint
     if (seen.has(variant.name)) problems.push(`variant name '${variant.name}' is used twice: give each variant its own name.`);
     seen.add(variant.name);
     if (!(variant.weight > 0)) problems.push(`variant '${variant.name}' has weight ${variant.weight}: use a weight above 0.`);
+    if (variant !== variants[0] && variant.source.awaitsFirstTraining) {
+      problems.push(`variant '${variant.name}' uses ModelSource.fromFirstTraining, which only the first model may: give it a model.`);
+    }
     if (variant.source.payloadFormat !== props.model.payloadFormat) {
       problems.push(`variant '${variant.name}' reads ${variant.source.payloadFormat} but the first model reads ${props.model.payloadFormat}: `
         + 'the API converts requests one way, so every variant must share the payload format.');

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { grantObjectRead } from './object-read-grant';
 
 /** What the model reads and writes, which decides how the proxy converts requests. */
 export enum PayloadFormat {
@@ -20,6 +21,17 @@ export interface ModelArtifact {
   readonly bucket: s3.IBucket;
   /** The object key, e.g. `models/run-1/output/model.tar.gz`. */
   readonly key: string;
+}
+
+/** Where the retraining workflow writes the artifacts it deploys (`<prefix><run>/<job>/output/model.tar.gz`). */
+export interface TrainedModelsLocation {
+  /** The bucket training writes to: RetrainPipeline's lake bucket. */
+  readonly bucket: s3.IBucket;
+  /**
+   * The key prefix of every artifact, ending in `/`.
+   * @default 'models/'
+   */
+  readonly prefix?: string;
 }
 
 /** Options of {@link ModelSource.fromArtifact}. */
@@ -64,38 +76,59 @@ export interface ModelPackageOptions {
 
 /** What a model source gives the endpoint. */
 export interface ModelSourceConfig {
-  /** The primary container of the CfnModel. */
-  readonly container: sagemaker.CfnModel.ContainerDefinitionProperty;
+  /**
+   * The primary container of the CfnModel.
+   * @default - none: the first model comes from the retraining workflow, and CloudFormation creates no model
+   */
+  readonly container?: sagemaker.CfnModel.ContainerDefinitionProperty;
 }
 
 /**
  * The first model an endpoint serves: a registered model package, an artifact
- * with an image, or an algorithm preset whose image Freshet resolves per region.
- * RetrainPipeline deploys every later model.
+ * with an image, an algorithm preset whose image Freshet resolves per region,
+ * or none yet (`fromFirstTraining`): the first passing retraining run creates
+ * the endpoint. RetrainPipeline deploys every later model.
  */
 export class ModelSource {
+  /**
+   * No model yet: the first model comes from the first passing run of the
+   * RetrainPipeline that deploys to this endpoint, which creates the endpoint
+   * (no seed model to upload). CloudFormation creates no model, endpoint
+   * config or endpoint; the stack owns the endpoint name and deletes the
+   * endpoint on teardown. Until then POST /predict answers 503.
+   *
+   * The algorithm decides the payload format; the execution role reads the
+   * artifacts under the location's prefix.
+   */
+  public static fromFirstTraining(algorithm: Algorithm, trainedModels: TrainedModelsLocation): ModelSource {
+    const prefix = trainedModels.prefix ?? 'models/';
+    return new ModelSource(payloadFormatOf(algorithm), `${algorithm} trained by the retraining workflow`, (scope, role) => {
+      grantObjectRead(scope, role, trainedModels.bucket, `${prefix}*`);
+      return {};
+    }, trainedModels);
+  }
+
+
   /** A model package from the SageMaker Model Registry, e.g. `arn:aws:sagemaker:...:model-package/stocks/3`. */
   public static fromModelPackage(modelPackageArn: string, options: ModelPackageOptions): ModelSource {
-    return new ModelSource(options.payloadFormat, modelPackageArn, (_scope, role) => {
-      options.artifactBucket?.grantRead(role);
+    return new ModelSource(options.payloadFormat, modelPackageArn, (scope, role) => {
+      if (options.artifactBucket) grantObjectRead(scope, role, options.artifactBucket, '*');
       return { container: { modelPackageName: modelPackageArn } };
     });
   }
 
   /** A model artifact served by an image you name. */
   public static fromArtifact(options: ArtifactModelOptions): ModelSource {
-    return new ModelSource(options.payloadFormat, `${options.image} ${s3Uri(options.artifact)}`, (_scope, role) => {
-      options.artifact.bucket.grantRead(role, options.artifact.key);
+    return new ModelSource(options.payloadFormat, `${options.image} ${s3Uri(options.artifact)}`, (scope, role) => {
+      grantObjectRead(scope, role, options.artifact.bucket, options.artifact.key);
       return { container: { image: options.image, modelDataUrl: s3Uri(options.artifact), environment: options.environment } };
     });
   }
 
   /** A model artifact trained by a preset algorithm; its inference image is resolved for the stack's region. */
   public static fromAlgorithm(algorithm: Algorithm, artifact: ModelArtifact, options: AlgorithmModelOptions = {}): ModelSource {
-    const format = algorithm === Algorithm.DEEPAR ? PayloadFormat.DEEPAR_JSON
-      : algorithm === Algorithm.AUTOGLUON ? PayloadFormat.AUTOGLUON_CSV : PayloadFormat.XGBOOST_CSV;
-    return new ModelSource(format, `${algorithm} ${s3Uri(artifact)}`, (scope, role) => {
-      artifact.bucket.grantRead(role, artifact.key);
+    return new ModelSource(payloadFormatOf(algorithm), `${algorithm} ${s3Uri(artifact)}`, (scope, role) => {
+      grantObjectRead(scope, role, artifact.bucket, artifact.key);
       return {
         container: {
           image: AlgorithmImages.uriFor(scope, algorithm, { tag: options.imageTag }),
@@ -110,20 +143,34 @@ export class ModelSource {
   public readonly payloadFormat: PayloadFormat;
   /** What the model is, for the proxy's `modelVersion`: the package ARN, or the image and artifact. */
   public readonly description: string;
+  /** Where the workflow writes the artifacts, with `fromFirstTraining` (whose endpoint the workflow creates). */
+  public readonly trainedModels?: TrainedModelsLocation;
 
   private constructor(
     payloadFormat: PayloadFormat,
     description: string,
     private readonly binder: (scope: Construct, role: iam.IRole) => ModelSourceConfig,
+    trainedModels?: TrainedModelsLocation,
   ) {
     this.payloadFormat = payloadFormat;
     this.description = description;
+    this.trainedModels = trainedModels;
+  }
+
+  /** Whether the first model comes from the retraining workflow (`fromFirstTraining`). */
+  public get awaitsFirstTraining(): boolean {
+    return this.trainedModels !== undefined;
   }
 
   /** Grants the execution role what the model needs and returns its container. */
   public bind(scope: Construct, role: iam.IRole): ModelSourceConfig {
     return this.binder(scope, role);
   }
+}
+
+function payloadFormatOf(algorithm: Algorithm): PayloadFormat {
+  return algorithm === Algorithm.DEEPAR ? PayloadFormat.DEEPAR_JSON
+    : algorithm === Algorithm.AUTOGLUON ? PayloadFormat.AUTOGLUON_CSV : PayloadFormat.XGBOOST_CSV;
 }
 
 function s3Uri(artifact: ModelArtifact): string {

@@ -1,6 +1,7 @@
+import { Algorithm } from '@freshet/core';
 import { cfnLint, formatCfnLint, formatFindings, nagFindings, testStack } from '@freshet/test-utils';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { ApiAuthorization, EndpointCompute, ModelEndpointProps } from '../src';
+import { ApiAuthorization, EndpointCompute, ModelEndpointProps, ModelSource } from '../src';
 import { lakeAndModel, synthEndpoint } from './fixtures/endpoint';
 
 describe('ModelEndpoint compliance', () => {
@@ -12,6 +13,10 @@ describe('ModelEndpoint compliance', () => {
       additionalVariants: [{ variantName: 'challenger', model: lakeAndModel(stack, 'run-2').model, initialWeight: 1 }],
       shadowVariant: { model: lakeAndModel(stack, 'run-3').model },
       api: { authorization: ApiAuthorization.API_KEY, waf: true },
+    })],
+    ['first model from training (no CloudFormation endpoint, a teardown custom resource), two instances', (stack) => ({
+      model: ModelSource.fromFirstTraining(Algorithm.AUTOGLUON, { bucket: lakeAndModel(stack).lake }),
+      compute: EndpointCompute.realTime({ initialInstanceCount: 2 }),
     })],
     ['Cognito, no lake bucket given', (stack) => ({
       lakeBucket: undefined,

@@ -7,7 +7,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
-  ApiAuthorization, EndpointCompute, ModelEndpoint, ModelSource, PayloadFormat,
+  ApiAuthorization, EndpointCompute, ModelEndpoint, ModelEndpointProps, ModelSource, PayloadFormat,
 } from '../src';
 import { pollutionSchema, stocksSchema } from './fixtures/datasets';
 import { lakeAndModel, synthEndpoint } from './fixtures/endpoint';
@@ -60,15 +60,49 @@ describe('ModelEndpoint defaults', () => {
     expect(endpoint.captureUri).toContain(`/capture/${endpoint.endpointName}/`);
   });
 
-  test('the execution role reads only the model artifact and writes only the capture prefix', () => {
+  test('the execution role reads only objects under models/ (the first artifact and every retrained one), decrypts through S3, writes only the capture prefix and its own log group', () => {
     const { endpoint, template } = synthEndpoint();
     const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('EndpointExecutionRole')).flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-    const put = statements.find((s) => ([] as string[]).concat(s.Action).includes('s3:PutObject'));
+    const actions = (s: any) => ([] as string[]).concat(s.Action);
+    const put = statements.find((s) => actions(s).includes('s3:PutObject'));
+    expect(actions(put).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     expect(put.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeBucket/), 'Arn'] }, `/capture/${endpoint.endpointName}/*`]] });
-    const read = statements.find((s) => ([] as string[]).concat(s.Action).includes('s3:GetObject*'));
-    expect(read.Resource).toContainEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeBucket/), 'Arn'] }, '/models/seed/output/model.tar.gz']] });
-    for (const statement of statements) expect([].concat(statement.Action).some((a: string) => a === '*' || a.endsWith(':*'))).toBe(false);
+    // Reads: GetObject only, on the seed artifact and on models/* (where RetrainPipeline trains: models/<run>/<job>/output/model.tar.gz).
+    const s3Actions = statements.flatMap(actions).filter((a: string) => a.startsWith('s3:'));
+    expect([...new Set(s3Actions)].sort()).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
+    const readResources = statements.filter((s) => actions(s).includes('s3:GetObject')).flatMap((s) => [].concat(s.Resource));
+    const lakeObjects = (key: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeBucket/), 'Arn'] }, key]] });
+    expect(readResources).toContainEqual(lakeObjects('/models/*'));
+    expect(readResources).toContainEqual(lakeObjects('/models/seed/output/model.tar.gz'));
+    expect(readResources).toHaveLength(2);
+    const decrypt = statements.find((s) => actions(s).length === 1 && actions(s)[0] === 'kms:Decrypt');
+    expect(decrypt).toMatchObject({
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LakeKey/), 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+    });
+    const logs = statements.find((s) => actions(s).includes('logs:PutLogEvents'));
+    expect(logs.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^EndpointEndpointLogs/), 'Arn'] });
+    for (const statement of statements) expect(actions(statement).some((a: string) => a === '*' || a.endsWith(':*') || a.startsWith('s3:List'))).toBe(false);
+  });
+
+  test('the endpoint and API execution log groups are owned, with a retention and the key, before the services would create them', () => {
+    const { endpoint, template } = synthEndpoint();
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: `/aws/sagemaker/Endpoints/${endpoint.endpointName}`,
+      RetentionInDays: 365,
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EndpointKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: Match.stringLikeRegexp('^EndpointApi') }, '/prod']] },
+      RetentionInDays: 365,
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EndpointKey'), 'Arn'] },
+    });
+    const stack = Stack.of(endpoint);
+    const id = (c: any) => stack.getLogicalId(c.node.defaultChild);
+    expect(template.toJSON().Resources[stack.getLogicalId(endpoint.endpoint!)].DependsOn).toContain(id(endpoint.endpointLogGroup));
+    const stageId = stack.getLogicalId(endpoint.api.restApi.deploymentStage.node.defaultChild as any);
+    expect(template.toJSON().Resources[stageId].DependsOn).toContain(id(endpoint.api.executionLogGroup));
   });
 
   test('blue/green canary of 10 percent, 5 minute wait, 10 minute bake, rollback on the 5XX and model latency alarms', () => {
@@ -487,5 +521,110 @@ describe('validation at synth', () => {
   test('every problem is reported at once', () => {
     expect(() => synthEndpoint({ compute: EndpointCompute.serverless({ memorySizeMb: 100, maxConcurrency: 500 }), dataCapture: { enabled: true } }))
       .toThrow(/memorySizeMb is 100[\s\S]*maxConcurrency is 500[\s\S]*cannot capture data/);
+  });
+});
+
+describe('first model from training (ModelSource.fromFirstTraining)', () => {
+  function synthFirst(props: Partial<ModelEndpointProps> = {}) {
+    const stack = testStack();
+    const { lake } = lakeAndModel(stack);
+    return { ...synthEndpoint({ model: ModelSource.fromFirstTraining(Algorithm.AUTOGLUON, { bucket: lake }), ...props }, stack), lake };
+  }
+
+  test('CloudFormation creates no model, endpoint config or endpoint: only the name, the role, the API and proxy, and the teardown resource', () => {
+    const { endpoint, template } = synthFirst();
+    template.resourceCountIs('AWS::SageMaker::Model', 0);
+    template.resourceCountIs('AWS::SageMaker::EndpointConfig', 0);
+    template.resourceCountIs('AWS::SageMaker::Endpoint', 0);
+    expect(endpoint.endpoint).toBeUndefined();
+    expect(endpoint.endpointConfig).toBeUndefined();
+    expect(endpoint.models).toEqual([]);
+    expect(endpoint.awaitsFirstModel).toBe(true);
+    expect(endpoint.endpointName).toMatch(/^[a-z0-9-]{1,63}$/);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.hasResourceProperties('Custom::EndpointTeardown', {
+      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EndpointTeardownFunction'), 'Arn'] },
+      EndpointName: endpoint.endpointName,
+      WorkflowNamePrefix: 'ct-stocks',
+    });
+    // The proxy knows a missing endpoint means the first model is still training.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ENDPOINT_NAME: endpoint.endpointName, AWAITING_FIRST_MODEL: 'true', PAYLOAD_FORMAT: 'autogluon-csv' }) },
+    });
+    // Alarms watch the stable name from the start.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocation5XXErrors',
+      Dimensions: Match.arrayWith([{ Name: 'EndpointName', Value: endpoint.endpointName }]),
+    });
+  });
+
+  test('an endpoint CloudFormation creates tells the proxy it is not awaiting a first model', () => {
+    const { template } = synthEndpoint();
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ AWAITING_FIRST_MODEL: 'false' }) } });
+    template.resourceCountIs('Custom::EndpointTeardown', 0);
+  });
+
+  test('the model role reads every object under models/ of the lake and decrypts through S3 only; nothing else in S3 but the capture prefix', () => {
+    const { endpoint, template } = synthFirst();
+    const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('EndpointExecutionRole')).flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const actions = (s: any) => ([] as string[]).concat(s.Action);
+    const reads = statements.filter((s) => actions(s).includes('s3:GetObject'));
+    expect(reads).toHaveLength(1);
+    expect(actions(reads[0])).toEqual(['s3:GetObject']);
+    expect(reads[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeBucket/), 'Arn'] }, '/models/*']] });
+    expect(statements.find((s) => actions(s)[0] === 'kms:Decrypt' && actions(s).length === 1).Condition)
+      .toEqual({ StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } });
+    const s3Resources = statements.filter((s) => actions(s).some((a: string) => a.startsWith('s3:'))).flatMap((s) => [].concat(s.Resource));
+    expect(s3Resources).toHaveLength(2);
+    expect(s3Resources).toContainEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeBucket/), 'Arn'] }, `/capture/${endpoint.endpointName}/*`]] });
+  });
+
+  test('the teardown function may only describe and delete this endpoint, and the workflow\'s configs and models', () => {
+    const { endpoint, template } = synthFirst({ workflowNamePrefix: 'ct-shares' });
+    const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('EndpointTeardownRole')).flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const sagemaker = statements.filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('sagemaker:')));
+    const arn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sagemaker:us-east-1:123456789012:${resource}`]] });
+    expect(sagemaker.map((s) => [s.Action, s.Resource])).toEqual([
+      [['sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'], arn(`endpoint/${endpoint.endpointName}`)],
+      [['sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'], arn('endpoint-config/ct-shares-config-*')],
+      ['sagemaker:DeleteModel', arn('model/ct-shares-model-*')],
+    ]);
+    template.hasResourceProperties('Custom::EndpointTeardown', { WorkflowNamePrefix: 'ct-shares' });
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Timeout: 120, Description: Match.stringLikeRegexp('Deletes endpoint') });
+  });
+
+  test('deploymentTarget tells RetrainPipeline to create the endpoint, with the prefix teardown expects', () => {
+    const { endpoint } = synthFirst({ compute: EndpointCompute.realTime({ instanceType: 'ml.c5.large', initialInstanceCount: 3 }) });
+    const target = endpoint.deploymentTarget();
+    expect(target).toMatchObject({
+      endpointName: endpoint.endpointName,
+      createsEndpoint: true,
+      workflowNamePrefix: 'ct-stocks',
+      retrainedVariantName: 'primary',
+      productionVariants: [{ variantName: 'primary', instanceType: 'ml.c5.large', initialInstanceCount: 3, keepModelName: undefined }],
+    });
+    expect(target.dataCapture?.destinationS3Uri).toMatch(/\/capture$/);
+    const cfnOwned = synthEndpoint().endpoint.deploymentTarget();
+    expect(cfnOwned.createsEndpoint).toBeUndefined();
+    expect(cfnOwned.workflowNamePrefix).toBeUndefined();
+  });
+
+  test('variants, autoscaling and a default batch transform model need a model at deploy time: refused with what to change', () => {
+    const stack = testStack();
+    const { lake, model } = lakeAndModel(stack);
+    const first = ModelSource.fromFirstTraining(Algorithm.XGBOOST, { bucket: lake });
+    expect(() => new ModelEndpoint(stack, 'Shadowed', { schema: stocksSchema(), model: first, lakeBucket: lake, shadowVariant: { model } }))
+      .toThrow(/additionalVariants and shadowVariant need models at deploy time[\s\S]*ModelSource.fromModelPackage/);
+    expect(() => new ModelEndpoint(stack, 'Scaled', {
+      schema: stocksSchema(), model: first, lakeBucket: lake, compute: EndpointCompute.realTime({ autoScaling: { minCapacity: 1, maxCapacity: 3 } }),
+    })).toThrow(/autoScaling registers a scalable target on the endpoint[\s\S]*use initialInstanceCount/);
+    expect(() => new ModelEndpoint(stack, 'Second', {
+      schema: stocksSchema(), model, lakeBucket: lake, additionalVariants: [{ variantName: 'b', model: first, initialWeight: 1 }],
+    })).toThrow(/variant 'b' uses ModelSource.fromFirstTraining, which only the first model may/);
+    const endpoint = new ModelEndpoint(stack, 'Batch', { schema: stocksSchema(), model: first, lakeBucket: lake });
+    expect(() => endpoint.batchTransformTask(stack, 'Score', { inputUri: 's3://lake/in/', outputUri: 's3://lake/out/' })).toThrow(/has no first model[\s\S]*pass modelName/);
+    expect(() => endpoint.batchTransformTask(stack, 'Score2', { inputUri: 's3://lake/in/', outputUri: 's3://lake/out/', modelName: 'ct-stocks-model-abc' })).not.toThrow();
   });
 });

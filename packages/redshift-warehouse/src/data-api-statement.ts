@@ -66,6 +66,9 @@ export interface DataApiStatementProps {
   readonly maxPolls?: number;
 }
 
+/** The condition key the Data API sets to the IAM user id (`aws:userid`) that started a statement. */
+const STATEMENT_OWNER_KEY = 'redshift-data:statement-owner-iam-userid';
+
 /** Run ids are spliced into SQL string literals and S3 keys, so characters that could end either are refused. */
 const UNSAFE_RUN_ID_PATTERNS = ["*'*", '*\\\\*', '*/*', '* *'];
 
@@ -90,14 +93,16 @@ export class DataApiStatement extends sfn.StateMachineFragment {
   /**
    * Acknowledges, on a state machine's generated role policy, the cdk-nag findings
    * the fragments cause: `DescribeStatement` and `CancelStatement` take no resource
-   * ARN, so their resource is `*`, and the policy is inline. Call it for a state
-   * machine that runs these fragments; note that it covers every `Resource::*`
-   * finding of that policy, so call it only if the machine's other tasks have none.
+   * ARN, so their resource is `*` (scoped by the statement-owner condition), and the
+   * policy is inline. Call it for a state machine that runs these fragments; note that
+   * it covers every `Resource::*` finding of that policy, so call it only if the
+   * machine's other tasks have none.
    */
   public static acknowledgeStatusPolling(stateMachine: sfn.StateMachine): void {
     WildcardPermissions.acknowledgeRolePolicy(stateMachine.role as iam.Role, {
       reason: 'The Redshift Data API\'s DescribeStatement and CancelStatement take no resource ARN, so IAM accepts only *. ' +
-        'Compensating control: statements run only on the workgroup or cluster named in the ExecuteStatement grant, with its own secret, and these calls read status only, never result rows.',
+        'Compensating control: the redshift-data:statement-owner-iam-userid condition limits both to statements this role started, ' +
+        'which run only on the workgroup or cluster named in the ExecuteStatement grant; DescribeStatement returns status, never result rows.',
       allowedFindings: ['Resource::*'],
     });
   }
@@ -148,21 +153,18 @@ export class DataApiStatement extends sfn.StateMachineFragment {
     });
 
     const wait = new sfn.Wait(this, 'Wait', { time: sfn.WaitTime.duration(props.pollInterval ?? Duration.seconds(15)) });
-    // DescribeStatement has no resource-level permissions: `*` is the only resource IAM accepts.
-    const describe = new tasks.CallAwsService(this, 'Describe', {
+    const describe = new OwnStatementCall(this, 'Describe', {
       service: 'redshiftdata',
       action: 'describeStatement',
       iamAction: 'redshift-data:DescribeStatement',
-      iamResources: ['*'],
       parameters: { 'Id.$': `${this.resultPath}.statementId` },
       resultSelector: { 'status.$': '$.Status' },
       resultPath: `${this.resultPath}.describe`,
     });
-    const describeFailure = new tasks.CallAwsService(this, 'DescribeFailure', {
+    const describeFailure = new OwnStatementCall(this, 'DescribeFailure', {
       service: 'redshiftdata',
       action: 'describeStatement',
       iamAction: 'redshift-data:DescribeStatement',
-      iamResources: ['*'],
       parameters: { 'Id.$': `${this.resultPath}.statementId` },
       resultSelector: { 'error.$': '$.Error' },
       resultPath: `${this.resultPath}.failure`,
@@ -175,11 +177,10 @@ export class DataApiStatement extends sfn.StateMachineFragment {
       error: 'RedshiftStatementAborted',
       cause: `The ${props.statementName} statement was aborted (cancelled by a user or by Redshift).`,
     });
-    const cancel = new tasks.CallAwsService(this, 'Cancel', {
+    const cancel = new OwnStatementCall(this, 'Cancel', {
       service: 'redshiftdata',
       action: 'cancelStatement',
       iamAction: 'redshift-data:CancelStatement',
-      iamResources: ['*'],
       parameters: { 'Id.$': `${this.resultPath}.statementId` },
       resultPath: sfn.JsonPath.DISCARD,
     });
@@ -233,6 +234,19 @@ export class DataApiStatement extends sfn.StateMachineFragment {
     this.endStates = [done];
     // State names are unique per machine: '<id>: Execute', so a COPY and an UNLOAD can share one workflow.
     this.prefixStates();
+  }
+}
+
+/**
+ * A Data API call on a statement id (DescribeStatement, CancelStatement).
+ * These actions take no resource ARN, so IAM accepts only `*`; the
+ * statement-owner condition limits the grant to statements the caller itself
+ * started, as AWS's own Data API policies do.
+ */
+class OwnStatementCall extends tasks.CallAwsService {
+  constructor(scope: Construct, id: string, props: Omit<tasks.CallAwsServiceProps, 'iamResources'>) {
+    super(scope, id, { ...props, iamResources: ['*'] });
+    this.taskPolicies![0].addCondition('StringEquals', { [STATEMENT_OWNER_KEY]: '${aws:userid}' });
   }
 }
 

@@ -145,7 +145,7 @@ export interface RedshiftWarehouseProps {
   readonly streamingIngestion?: StreamingIngestionOptions;
   /**
    * Alarm settings.
-   * @default - alarms on, no notification topic
+   * @default - alarms on, notifying an encrypted SNS topic the construct creates
    */
   readonly alarms?: RedshiftWarehouseAlarmProps;
   /**

@@ -103,6 +103,57 @@ describe('RedshiftWarehouse defaults: Serverless', () => {
     expect(warehouse.kinesisEndpoint).toBeUndefined();
   });
 
+  test('the S3 endpoint lets only the lake role reach only the lake bucket, with the calls COPY and UNLOAD make', () => {
+    const endpoint = only(t, 'AWS::EC2::VPCEndpoint');
+    const lakeRole = Object.keys(resourcesOf(t, 'AWS::IAM::Role')).find((id) => id.startsWith('WarehouseLakeRole'))!;
+    const lakeBucket = Object.keys(resourcesOf(t, 'AWS::S3::Bucket')).find((id) => id.startsWith('Lake') && !id.includes('AccessLogs'))!;
+    expect(endpoint.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'LakeBucketOnlyForTheLakeRole',
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::GetAtt': [lakeRole, 'Arn'] } },
+        Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListBucket', 's3:GetBucketLocation'],
+        Resource: [
+          { 'Fn::GetAtt': [lakeBucket, 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [lakeBucket, 'Arn'] }, '/*']] },
+        ],
+      },
+    ]);
+    // Everything COPY and UNLOAD need from S3 is inside the endpoint's allowance.
+    const lakeActions = statementsOfRole(t, 'WarehouseLakeRole').flatMap((st: any) => [].concat(st.Action)).filter((a: string) => a.startsWith('s3:'));
+    expect(lakeActions.length).toBeGreaterThan(0);
+    for (const action of lakeActions) expect(endpoint.Properties.PolicyDocument.Statement[0].Action).toContain(action);
+  });
+
+  test('the audit logs go to log groups the construct owns: encrypted with the warehouse key, kept a year, made before the namespace', () => {
+    const namespace = Object.entries(resourcesOf(t, 'AWS::RedshiftServerless::Namespace'))[0];
+    const namespaceName = (namespace[1] as any).Properties.NamespaceName;
+    const groups = Object.entries(resourcesOf(t, 'AWS::Logs::LogGroup')).filter(([, g]: any) => String(g.Properties.LogGroupName ?? '').startsWith('/aws/redshift/'));
+    expect(groups.map(([, g]: any) => g.Properties.LogGroupName).sort()).toEqual(
+      ['connectionlog', 'useractivitylog', 'userlog'].map((type) => `/aws/redshift/${namespaceName}/${type}`),
+    );
+    const keyId = Object.keys(resourcesOf(t, 'AWS::KMS::Key')).find((id) => id.startsWith('WarehouseKey'))!;
+    for (const [id, group] of groups as any[]) {
+      expect(group.Properties.RetentionInDays).toBe(365);
+      expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+      expect(group.DeletionPolicy).toBe('Retain');
+      expect((namespace[1] as any).DependsOn).toContain(id);
+    }
+    expect(Object.keys(warehouse.auditLogGroups).sort()).toEqual(['connectionlog', 'useractivitylog', 'userlog']);
+  });
+
+  test('synthesizes in an account and region with no Availability Zone lookup, so the CDK CLI needs no AWS credentials', () => {
+    // The stack is environment-specific (testStack), where reading Stack.availabilityZones records a missing context.
+    const stack = Stack.of(warehouse);
+    expect(stack.account).toBe('123456789012');
+    const assembly = (stack.node.root as App).synth();
+    expect(assembly.manifest.missing ?? []).toEqual([]);
+    expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AWS calls|lookup'))).toEqual([]);
+    // Three zones, each the deploy-time Fn::GetAZs pick of a different index.
+    const zones = Object.values(resourcesOf(t, 'AWS::EC2::Subnet')).map((s: any) => s.Properties.AvailabilityZone['Fn::Select'][0]);
+    expect(zones.sort()).toEqual([0, 1, 2]);
+  });
+
   test('the security group lets nothing in, and only HTTPS out', () => {
     const group = Object.entries(resourcesOf(t, 'AWS::EC2::SecurityGroup')).find(([id]) => id.startsWith('WarehouseSecurityGroup'))![1] as any;
     expect(group.Properties.SecurityGroupIngress).toBeUndefined();
@@ -214,6 +265,15 @@ describe('RedshiftWarehouse defaults: Serverless', () => {
     t.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
     expect(warehouse.streamingView).toBeUndefined();
     expect(warehouse.streamingRole).toBeUndefined();
+  });
+
+  test('every alarm notifies the warehouse\'s own encrypted topic when no topic is given', () => {
+    const topicId = t.findResources('AWS::SNS::Topic');
+    expect(Object.keys(topicId)).toHaveLength(1);
+    const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')) as any[];
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: Object.keys(topicId)[0] }]);
+    expect(warehouse.alarms.alarmTopic).toBeDefined();
   });
 
   test('no password appears anywhere in the template: only the managed-secret switches and key ids', () => {
@@ -516,6 +576,10 @@ describe('RedshiftWarehouse options: schedule, alarms, removal', () => {
     ]));
     const execute = statements.find((s) => [].concat(s.Action).includes('redshift-data:ExecuteStatement' as never));
     expect(execute.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WarehouseWorkgroup/), 'Workgroup.WorkgroupArn'] });
+    // Status polling takes no resource ARN: every grant on * is limited to the role's own statements.
+    const polling = statements.filter((s) => s.Resource === '*');
+    expect(polling.flatMap((s) => [].concat(s.Action)).sort()).toEqual(['redshift-data:CancelStatement', 'redshift-data:DescribeStatement']);
+    for (const s of polling) expect(s.Condition).toEqual({ StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } });
   });
 });
 

@@ -13,25 +13,19 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from freshet_ml.errors import DEFAULT_MESSAGE_FILE, JobFailure, report_failure
 from freshet_ml.evaluation_inputs import forecast_inputs, tabular_inputs
-from freshet_ml.metrics import binary_metrics, forecasting_metrics, multiclass_metrics, regression_metrics
+from freshet_ml.metrics import PRIMARY, forecast_task_metrics, tabular_task_metrics
+from freshet_ml.predictions import compute_prediction_baseline, forecast_values, prediction_values, write_prediction_baseline
 from freshet_ml.schema import load_schema
 
 FORMAT_VERSION = 1
 ALGORITHMS = ("xgboost", "autogluon", "deepar")
 TASK_TYPES = ("regression", "binary_classification", "multiclass_classification", "forecasting")
-#: task type -> (primary metric, higher is better)
-PRIMARY = {
-    "regression": ("rmse", False),
-    "binary_classification": ("auc", True),
-    "multiclass_classification": ("f1", True),
-    "forecasting": ("wql", False),
-}
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -45,6 +39,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--quantiles", default="0.1,0.5,0.9", help="forecasting: quantiles of the wQL")
     parser.add_argument("--threshold", type=float, default=0.5, help="binary: class-1 score at or above which the class is 1")
     parser.add_argument("--failure-file", default=DEFAULT_MESSAGE_FILE)
+    parser.add_argument("--prediction-baseline-dir", default=None, help="where prediction-baseline.json goes (default: --output-dir)")
+    parser.add_argument("--baseline-bins", type=int, default=10, help="quantile bins of the prediction baseline")
     return parser.parse_args(argv)
 
 
@@ -58,42 +54,28 @@ def parse_quantiles(text: str) -> List[float]:
     return values
 
 
-def tabular_metrics(args: argparse.Namespace, target: str) -> Dict[str, Any]:
+def tabular_metrics(args: argparse.Namespace, target: str) -> Tuple[Dict[str, Any], Tuple[str, np.ndarray]]:
+    """The metrics, and the outputs the prediction baseline describes."""
     actuals, predictions = tabular_inputs(Path(args.test_dir), Path(args.predictions_dir), args.algorithm, target)
-    width = predictions.shape[1]
-    if args.task_type == "regression":
-        if width != 1:
-            raise JobFailure(f"regression predictions need one value per line, found {width}.")
-        return {"rowCount": int(actuals.size), **regression_metrics(actuals, predictions[:, 0])}
-    labels = actuals.astype(int)
-    if args.task_type == "binary_classification":
-        if width not in (1, 2):
-            raise JobFailure(f"binary predictions need the class-1 score (or both class probabilities) per line, found {width} values.")
-        return {"rowCount": int(labels.size), **binary_metrics(labels, predictions[:, -1], args.threshold)}
-    if width == 1:  # predicted class indexes only: no AUC
-        predicted = predictions[:, 0].astype(int)
-        return {"rowCount": int(labels.size), **multiclass_metrics(labels, None, predicted, int(max(labels.max(), predicted.max())) + 1)}
-    return {"rowCount": int(labels.size), **multiclass_metrics(labels, predictions, predictions.argmax(axis=1), width)}
+    return tabular_task_metrics(args.task_type, actuals, predictions, args.threshold), prediction_values(args.task_type, predictions)
 
 
-def forecast_metrics(args: argparse.Namespace) -> Dict[str, Any]:
+def forecast_metrics(args: argparse.Namespace) -> Tuple[Dict[str, Any], Tuple[str, np.ndarray]]:
     quantiles = parse_quantiles(args.quantiles)
     forecasts = forecast_inputs(Path(args.test_dir), Path(args.predictions_dir), quantiles)
-    actuals = np.concatenate(forecasts.actuals)
-    present = ~np.isnan(actuals)
-    if not present.any():
-        raise JobFailure("every actual in the forecast windows is missing (NaN): nothing to score.")
-    by_quantile = {q: np.concatenate([f[q] for f in forecasts.quantiles])[present] for q in quantiles}
-    point = np.concatenate(forecasts.point)[present]
-    metrics = forecasting_metrics(actuals[present], by_quantile, point, quantiles)
-    return {"rowCount": int(present.sum()), "seriesCount": len(forecasts.actuals), "excludedMissingActuals": int((~present).sum()), **metrics}
+    metrics = forecast_task_metrics(forecasts.actuals, forecasts.quantiles, forecasts.point, quantiles)
+    return metrics, ("numeric", forecast_values(forecasts.point))
 
 
-def evaluation(args: argparse.Namespace) -> Dict[str, Any]:
+def evaluation(args: argparse.Namespace) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """evaluation.json, and the prediction baseline of the same outputs."""
     schema = load_schema(args.schema)
     if (args.algorithm == "deepar") != (args.task_type == "forecasting"):
         raise JobFailure(f"--algorithm {args.algorithm} does not do --task-type {args.task_type}: use deepar for forecasting.")
-    metrics = forecast_metrics(args) if args.task_type == "forecasting" else tabular_metrics(args, schema.target_column)
+    if args.baseline_bins < 1:
+        raise JobFailure(f"--baseline-bins must be at least 1, got {args.baseline_bins}.")
+    metrics, (kind, outputs) = forecast_metrics(args) if args.task_type == "forecasting" else tabular_metrics(args, schema.target_column)
+    prediction_baseline = compute_prediction_baseline(args.task_type, args.algorithm, kind, outputs, args.baseline_bins)
     name, higher_is_better = PRIMARY[args.task_type]
     value = metrics.get(name)
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -108,13 +90,13 @@ def evaluation(args: argparse.Namespace) -> Dict[str, Any]:
         "higherIsBetter": higher_is_better,
         **metrics,
     }
-    return {key: (None if isinstance(v, float) and math.isnan(v) else v) for key, v in document.items()}
+    return {key: (None if isinstance(v, float) and math.isnan(v) else v) for key, v in document.items()}, prediction_baseline
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        document = evaluation(args)
+        document, prediction_baseline = evaluation(args)
     except JobFailure as failure:
         return report_failure(str(failure), args.failure_file)
     except Exception as error:  # unexpected: still leave the reason where SageMaker shows it, then the traceback
@@ -123,6 +105,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     output = Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     (output / "evaluation.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    # The drift job's prediction drift compares the endpoint's outputs with these (README: Prediction baseline).
+    write_prediction_baseline(prediction_baseline, Path(args.prediction_baseline_dir or args.output_dir))
     print(json.dumps(document))
     return 0
 

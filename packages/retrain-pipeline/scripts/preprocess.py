@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 
 import pandas as pd
 
-from freshet_ml.baseline import compute_baseline, write_baseline
+from freshet_ml.baseline import compute_baseline, deepar_baseline, write_baseline
 from freshet_ml.deepar_channels import build_series, write_deepar
 from freshet_ml.encoding import encode_features, encode_label, fit_encoding, label_classes
 from freshet_ml.errors import DEFAULT_MESSAGE_FILE, JobFailure, report_failure
@@ -114,8 +114,8 @@ def forecasting(args: argparse.Namespace, schema: Schema, valid: pd.DataFrame, o
         "series": [{"id": s.key, "cat": s.cat, "start": s.start.strftime("%Y-%m-%d %H:%M:%S"), "length": int(len(s.values))} for s in series],
     }
     (output_dir / "series.json").write_text(json.dumps(description, indent=2) + "\n", encoding="utf-8")
-    columns = [c for c in schema.columns if c.name not in {schema.target_column, schema.event_time_column, series_column}]
-    baseline = compute_baseline(valid[in_train.to_numpy()], columns, schema.name, args.baseline_bins)
+    # A DeepAR request carries the series' history (target values) and its cat, nothing else: those are its features.
+    baseline = deepar_baseline(valid[in_train.to_numpy()], schema, series_column, [s.key for s in series], args.freq, args.baseline_bins)
     write_baseline(baseline, Path(args.baseline_dir))
     return {
         "rows": {"train": int(in_train.sum()), "test": int(len(valid) - len(rejected))},

@@ -1,5 +1,6 @@
 import { AlarmOptions, AlarmThreshold, DatasetSchema, EndpointDeploymentTarget } from '@freshet/core';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -265,6 +266,23 @@ export interface RetrainPipelineProps {
    * @default - the workflow ends after registering the model
    */
   readonly deployTo?: EndpointDeploymentTarget;
+  /**
+   * The VPC the processing, training and transform jobs and the models the
+   * workflow creates run in (each also has network isolation on, so the VPC
+   * carries only SageMaker's own data traffic, e.g. through an S3 gateway endpoint).
+   * @default - no VPC: network isolation only
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The subnets of `vpc` the jobs and models use.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * The security groups of the jobs and models in `vpc`.
+   * @default - a new group: inbound only from itself (distributed training), all outbound
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
   /**
    * The topic told about every outcome.
    * @default - a new KMS-encrypted, TLS-only topic

@@ -29,6 +29,12 @@
  *   -> without deployTo: Notify success -> Registered (Succeed)
  *   -> with deployTo: Create model (aws-sdk, the endpoint's model role) -> Describe endpoint ($.endpoint.previousConfigName)
  *        -> Create endpoint config -> Update endpoint -> Wait for endpoint -> Check endpoint ($.endpointStatus)
+ *      with deployTo.createsEndpoint (ModelEndpoint with ModelSource.fromFirstTraining), after Create model:
+ *        Find endpoint (aws-sdk sagemaker:listEndpoints NameContains) -> Any endpoint listed? -> [List endpoint names
+ *        -> Match endpoint name (exact, $.endpointSearch.exists) -> Endpoint exists?] found -> Describe endpoint;
+ *        none -> No endpoint yet (Pass: $.endpoint.previousConfigName = '')
+ *        -> Create endpoint config -> Create or update? ('' -> Create endpoint; else Update endpoint) -> Wait for endpoint ...
+ *        A created endpoint that ends Failed -> First deployment failed -> Discard new endpoint -> Discard new config -> Discard new model.
  *        -> Endpoint updated? (Choice):
  *             InService on the new config -> Superseded config ours? -> [Delete superseded config] -> Notify success -> Deployed (Succeed)
  *             InService on another config -> Deployment rolled back (Pass $.error) -> Discard new config -> Discard new model -> Notify failure
@@ -37,6 +43,9 @@
  *        A failure of Describe endpoint or Create endpoint config -> Discard new model; of Update endpoint -> Discard new config -> Discard new model.
  *   Every Task state: Retry on throttling, Catch States.ALL ($.error) -> [the Discard states of what the run created and nothing uses]
  *   -> Notify failure (SNS, $.error) -> Failed (Fail, error and cause from $.error). A Discard that fails leaves $.cleanupError and goes on.
+ *
+ * ISOLATION: every CreateModel, the training job and the processing jobs set EnableNetworkIsolation
+ * (the transform job inherits its model's); with VPC props, each also gets a VpcConfig.
  *
  * STATE DATA: $.input, $.algorithmHyperparameters, $.run {id, token, <kind> names, trainingUri, modelsUri, ...},
  * $.snapshotUri, $.preprocess, $.training {jobName, modelDataUrl}, $.transform, $.evaluate, $.evaluation {metrics},
@@ -87,6 +96,8 @@ export interface RetrainWorkflowContext {
   readonly approval: ApprovalMode;
   readonly approvalTimeout: Duration;
   readonly deployTo?: EndpointDeploymentTarget;
+  /** The VPC subnets and security groups of jobs and models; none without VPC props. */
+  readonly vpcConfig?: { readonly subnetIds: string[]; readonly securityGroupIds: string[] };
   readonly topic: sns.ITopic;
   readonly timeouts: {
     readonly extract: Duration;
@@ -231,6 +242,7 @@ export class RetrainWorkflow extends Construct {
         'ModelName.$': '$.run.candidateModel',
         'ExecutionRoleArn': ctx.executionRole.roleArn,
         'PrimaryContainer': this.container('$.training.modelDataUrl'),
+        ...this.modelIsolation(),
       },
       iamResources: [this.sageMakerArn('model', RunNames.pattern(ctx.namePrefix, 'candidateModel'))],
     });
@@ -463,7 +475,12 @@ export class RetrainWorkflow extends Construct {
             },
           },
           'StoppingCondition': { MaxRuntimeInSeconds: ctx.processing.maxRuntime.toSeconds() },
-          'NetworkConfig': { EnableInterContainerTrafficEncryption: true },
+          'NetworkConfig': {
+            EnableInterContainerTrafficEncryption: true,
+            // The scripts arrive as an input and need no package index: the job has no network of its own.
+            EnableNetworkIsolation: true,
+            VpcConfig: this.vpcConfig(),
+          },
         },
         ResultSelector: { 'jobName.$': '$.ProcessingJobName', 'status.$': '$.ProcessingJobStatus' },
         ResultPath: options.resultPath,
@@ -515,6 +532,9 @@ export class RetrainWorkflow extends Construct {
           'EnableManagedSpotTraining': spot ? true : undefined,
           'CheckpointConfig': spot ? { 'S3Uri.$': '$.run.checkpointsUri' } : undefined,
           'EnableInterContainerTrafficEncryption': true,
+          // The built-in and AutoGluon training images install nothing at run time.
+          'EnableNetworkIsolation': true,
+          'VpcConfig': this.vpcConfig(),
         },
         ResultSelector: { 'jobName.$': '$.TrainingJobName', 'modelDataUrl.$': '$.ModelArtifacts.S3ModelArtifacts' },
         ResultPath: '$.training',
@@ -554,6 +574,16 @@ export class RetrainWorkflow extends Construct {
       },
     });
     return this.guard(state, onError);
+  }
+
+  /** Every model the workflow creates serves offline; in a VPC when VPC props are given. */
+  private modelIsolation(): Record<string, unknown> {
+    return { EnableNetworkIsolation: true, VpcConfig: this.vpcConfig() };
+  }
+
+  private vpcConfig(): any {
+    const vpc = this.ctx.vpcConfig;
+    return vpc ? { SecurityGroupIds: vpc.securityGroupIds, Subnets: vpc.subnetIds } : undefined;
   }
 
   private container(modelDataPath: string): any {
@@ -645,7 +675,12 @@ export class RetrainWorkflow extends Construct {
     const discardConfig = this.discard('Discard new config', 'deleteEndpointConfig', 'EndpointConfigName', '$.run.endpointConfig', endpointConfigArn, discardModel);
     const createModel = this.sdk('Create model', 'sagemaker', 'createModel', {
       comment: `The model the endpoint ${target.endpointName} serves, run as its model role`,
-      parameters: { 'ModelName.$': '$.run.model', 'ExecutionRoleArn': target.modelExecutionRole.roleArn, 'PrimaryContainer': this.container('$.training.modelDataUrl') },
+      parameters: {
+        'ModelName.$': '$.run.model',
+        'ExecutionRoleArn': target.modelExecutionRole.roleArn,
+        'PrimaryContainer': this.container('$.training.modelDataUrl'),
+        ...this.modelIsolation(),
+      },
       iamResources: [modelArn],
     });
     const describeEndpoint = this.sdk('Describe endpoint', 'sagemaker', 'describeEndpoint', {
@@ -657,8 +692,10 @@ export class RetrainWorkflow extends Construct {
     }, discardModel);
     const createConfig = this.sdk('Create endpoint config', 'sagemaker', 'createEndpointConfig', {
       comment: `Every variant of ${target.endpointName}; ${target.retrainedVariantName} gets the new model`,
-      parameters: this.endpointConfigParameters(target),
+      // The tag tells the drift monitor which run's baseline belongs to the model this config serves.
+      parameters: { ...this.endpointConfigParameters(target), Tags: [{ 'Key': 'freshet:baseline-uri', 'Value.$': '$.run.baselineUri' }] },
       iamResources: [endpointConfigArn],
+      additionalIamStatements: [new iam.PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [endpointConfigArn] })],
     }, discardModel);
     const updateEndpoint = this.sdk('Update endpoint', 'sagemaker', 'updateEndpoint', {
       comment: 'Blue/green update with the guardrails of the target; alarms roll it back',
@@ -674,7 +711,7 @@ export class RetrainWorkflow extends Construct {
     const check = this.sdk('Check endpoint', 'sagemaker', 'describeEndpoint', {
       parameters: { EndpointName: target.endpointName },
       iamResources: [target.endpointArn],
-      resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
+      resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName', 'name.$': '$.EndpointName' },
       resultPath: '$.endpointStatus',
     });
     const rolledBack = new sfn.Pass(this, 'Deployment rolled back', {
@@ -689,6 +726,13 @@ export class RetrainWorkflow extends Construct {
       parameters: { 'Error': 'DeploymentFailed', 'Cause.$': `States.Format('${target.endpointName} is Failed after updating to {}', $.run.endpointConfig)` },
       resultPath: '$.error',
     }).next(this.notifyFailure);
+    // A Failed endpoint this run created serves nothing and would block the next run's create: it goes, with its config and model.
+    const firstDeployFailed = target.createsEndpoint
+      ? new sfn.Pass(this, 'First deployment failed', {
+        parameters: { 'Error': 'DeploymentFailed', 'Cause.$': `States.Format('${target.endpointName} is Failed after creation with {}', $.run.endpointConfig)` },
+        resultPath: '$.error',
+      }).next(this.discard('Discard new endpoint', 'deleteEndpoint', 'EndpointName', '$.endpointStatus.name', target.endpointArn, discardConfig))
+      : undefined;
     const timedOut = new sfn.Pass(this, 'Deployment timed out', {
       parameters: {
         'Error': 'DeploymentTimedOut',
@@ -719,11 +763,90 @@ export class RetrainWorkflow extends Construct {
         sfn.Condition.stringEquals('$.endpointStatus.status', 'InService'),
         sfn.Condition.stringEqualsJsonPath('$.endpointStatus.configName', '$.run.endpointConfig'),
       ), ours)
-      .when(sfn.Condition.stringEquals('$.endpointStatus.status', 'InService'), rolledBack)
+      .when(sfn.Condition.stringEquals('$.endpointStatus.status', 'InService'), rolledBack);
+    if (firstDeployFailed) {
+      updated.when(sfn.Condition.and(
+        sfn.Condition.stringEquals('$.endpointStatus.status', 'Failed'),
+        sfn.Condition.stringEquals('$.endpoint.previousConfigName', ''),
+      ), firstDeployFailed);
+    }
+    updated
       .when(sfn.Condition.stringEquals('$.endpointStatus.status', 'Failed'), deployFailed)
       .otherwise(count);
-    createModel.next(describeEndpoint).next(createConfig).next(updateEndpoint).next(wait).next(check).next(updated);
+    wait.next(check).next(updated);
+    if (!target.createsEndpoint) {
+      createModel.next(describeEndpoint).next(createConfig).next(updateEndpoint).next(wait);
+      return createModel;
+    }
+    this.firstEndpointBranch(target, {
+      createModel, describeEndpoint, createConfig, updateEndpoint, wait, discardModel, discardConfig, endpointConfigArn,
+    });
     return createModel;
+  }
+
+  /**
+   * The endpoint the workflow creates (ModelSource.fromFirstTraining): after
+   * Create model, look for it by exact name; without one, the new config
+   * creates it (CreateEndpoint) instead of updating it, then the same polling.
+   *
+   * ListEndpoints with NameContains and an exact-name filter, not DescribeEndpoint
+   * with a Catch: a missing endpoint is then a normal answer, not an error
+   * whose name the aws-sdk integration may report differently, and a throttled
+   * or denied call still fails the run instead of creating a second endpoint.
+   */
+  private firstEndpointBranch(target: EndpointDeploymentTarget, s: {
+    createModel: sfn.INextable;
+    describeEndpoint: sfn.INextable & sfn.IChainable;
+    createConfig: sfn.INextable & sfn.IChainable;
+    updateEndpoint: sfn.INextable & sfn.IChainable;
+    wait: sfn.IChainable;
+    discardModel: sfn.IChainable;
+    discardConfig: sfn.IChainable;
+    endpointConfigArn: string;
+  }): void {
+    const name = target.endpointName;
+    const find = this.sdk('Find endpoint', 'sagemaker', 'listEndpoints', {
+      comment: `Whether ${name} exists yet: the first passing run creates it`,
+      parameters: { NameContains: name, MaxResults: 100 },
+      // ListEndpoints takes no resource (IAM requires '*').
+      iamResources: ['*'],
+      resultSelector: { 'endpoints.$': '$.Endpoints' },
+      resultPath: '$.endpointSearch',
+    }, s.discardModel);
+    // A path that matches nothing is a States.Runtime error, so names are read only from a non-empty list.
+    const names = new sfn.Pass(this, 'List endpoint names', {
+      parameters: { 'names.$': '$.endpointSearch.endpoints[*].EndpointName' },
+      resultPath: '$.endpointSearch',
+    });
+    const match = new sfn.Pass(this, 'Match endpoint name', {
+      comment: `NameContains also lists other names that contain ${name}: only the exact name counts`,
+      parameters: { 'exists.$': `States.ArrayContains($.endpointSearch.names, '${name}')` },
+      resultPath: '$.endpointSearch',
+    });
+    const noEndpoint = new sfn.Pass(this, 'No endpoint yet', {
+      comment: 'The first model: no config to supersede',
+      parameters: { previousConfigName: '' },
+      resultPath: '$.endpoint',
+    });
+    const createEndpoint = this.sdk('Create endpoint', 'sagemaker', 'createEndpoint', {
+      comment: `Creates ${name} with the first model; the stack of the endpoint deletes it on teardown`,
+      parameters: { 'EndpointName': name, 'EndpointConfigName.$': '$.run.endpointConfig' },
+      iamResources: [target.endpointArn, s.endpointConfigArn],
+    }, s.discardConfig);
+    s.createModel.next(find);
+    find.next(new sfn.Choice(this, 'Any endpoint listed?')
+      .when(sfn.Condition.isPresent('$.endpointSearch.endpoints[0]'), names)
+      .otherwise(noEndpoint));
+    names.next(match).next(new sfn.Choice(this, 'Endpoint exists?')
+      .when(sfn.Condition.booleanEquals('$.endpointSearch.exists', true), s.describeEndpoint)
+      .otherwise(noEndpoint));
+    s.describeEndpoint.next(s.createConfig);
+    noEndpoint.next(s.createConfig);
+    s.createConfig.next(new sfn.Choice(this, 'Create or update?')
+      .when(sfn.Condition.stringEquals('$.endpoint.previousConfigName', ''), createEndpoint)
+      .otherwise(s.updateEndpoint));
+    createEndpoint.next(s.wait);
+    s.updateEndpoint.next(s.wait);
   }
 
   private endpointConfigParameters(target: EndpointDeploymentTarget): any {

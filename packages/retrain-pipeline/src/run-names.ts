@@ -1,3 +1,5 @@
+import { WorkflowNames } from '@freshet/core';
+
 /**
  * How the workflow names what it creates in SageMaker.
  *
@@ -30,8 +32,8 @@ export class RunNames {
 
   /** The default prefix for a dataset: `ct-<dataset>`, hyphens for other characters, shortened. */
   public static defaultPrefix(datasetName: string): string {
-    const cleaned = `ct-${datasetName.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`.slice(0, RunNames.MAX_PREFIX_LENGTH);
-    return cleaned.replace(/-+$/, '');
+    // Shared with ModelEndpoint, whose teardown deletes the workflow's configs and models by this prefix.
+    return WorkflowNames.defaultPrefix(datasetName);
   }
 
   /** Throws with what to change when the prefix cannot name SageMaker resources. */

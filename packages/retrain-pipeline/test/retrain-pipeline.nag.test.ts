@@ -3,6 +3,7 @@ import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
 import { cfnLint, formatCfnLint, formatFindings, nagFindings } from '@freshet/test-utils';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ApprovalMode, DataExtract, TaskType, TrainingAlgorithm } from '../src';
 import { buildPipeline, endpointTarget, pollutionSchema, stocksSchema } from './fixtures/pipelines';
 
@@ -13,6 +14,10 @@ const variants: [string, () => Stack][] = [
   }, (stack, lake) => ({
     extract: DataExtract.glueEtl(new GlueEtl(stack, 'Etl', { schema: pollutionSchema(), lakeBucket: lake.bucket }), 'exports/stocks/'),
     deployTo: endpointTarget(stack),
+  })).stack],
+  ['XGBoost in a VPC, creating its endpoint with the first model', () => buildPipeline({}, (stack) => ({
+    vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d', availabilityZones: ['us-east-1a', 'us-east-1b'], privateSubnetIds: ['subnet-0a', 'subnet-0b'] }),
+    deployTo: endpointTarget(stack, { createsEndpoint: true, workflowNamePrefix: 'ct-stocks', productionVariants: [{ variantName: 'champion', initialWeight: 1, instanceType: 'ml.m5.large', initialInstanceCount: 2 }] }),
   })).stack],
   ['XGBoost on a Redshift snapshot', () => buildPipeline({}, (stack, lake) => ({
     extract: DataExtract.redshiftSnapshot(new RedshiftWarehouse(stack, 'Warehouse', { schema: stocksSchema(), lakeBucket: lake.bucket })),

@@ -4,6 +4,7 @@ import { GlueEtl } from '@freshet/glue-etl';
 import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -561,7 +562,8 @@ describe('state machine, schedule and guard', () => {
       PolicyDocument: { Statement: [Match.objectLike({ Action: 'states:StartExecution' })] },
     });
     const given = buildPipeline({}, (s) => ({ notificationTopic: new sns.Topic(s, 'Given', { enforceSSL: true }) }));
-    Template.fromStack(given.stack).resourceCountIs('AWS::SNS::Topic', 1);
+    // The given topic and the alarms' own topic (no alarmTopic given); no notifications topic is created.
+    expect(Object.keys(Template.fromStack(given.stack).findResources('AWS::SNS::Topic')).filter((id) => !id.includes('AlarmTopic'))).toEqual([expect.stringMatching(/^Given/)]);
     expect(given.pipeline.notificationTopic.node.id).toBe('Given');
   });
 
@@ -618,5 +620,138 @@ describe('validation', () => {
     ['zero instances', { training: { instanceCount: 0 } }, /training.instanceCount is 0/],
   ])('rejects %s', (_what, props, message) => {
     expect(() => buildPipeline(props)).toThrow(message);
+  });
+});
+
+describe('network isolation and VPC', () => {
+  const firstModelTarget = (stack: Stack) => endpointTarget(stack, {
+    createsEndpoint: true,
+    workflowNamePrefix: 'ct-stocks',
+    productionVariants: [{ variantName: 'champion', initialWeight: 1, instanceType: 'ml.m5.large', initialInstanceCount: 2 }],
+  });
+  const importedVpc = (stack: Stack) => ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0a1b2c3d', availabilityZones: ['us-east-1a', 'us-east-1b'], privateSubnetIds: ['subnet-0a', 'subnet-0b'],
+  });
+  const byResource = (def: any, suffix: string) => Object.entries(def.States as Record<string, any>).filter(([, st]) => String(st.Resource ?? '').endsWith(suffix));
+
+  test.each<[string, (stack: Stack) => any]>([
+    ['without an endpoint', () => ({})],
+    ['deploying to a CloudFormation endpoint', (stack) => ({ deployTo: endpointTarget(stack) })],
+    ['creating its endpoint with the first model', (stack) => ({ deployTo: firstModelTarget(stack) })],
+  ])('%s: every CreateModel, the training job and both processing jobs of the synthesized definition set network isolation', (_name, extra) => {
+    const def = definitionOf(buildPipeline({}, extra).stack);
+    const createModels = byResource(def, ':sagemaker:createModel');
+    expect(createModels.length).toBeGreaterThanOrEqual(1);
+    for (const [name, st] of createModels) expect({ name, isolation: st.Parameters.EnableNetworkIsolation }).toEqual({ name, isolation: true });
+    const training = byResource(def, ':sagemaker:createTrainingJob.sync');
+    expect(training.map(([, st]) => st.Parameters.EnableNetworkIsolation)).toEqual([true]);
+    const processing = byResource(def, ':sagemaker:createProcessingJob.sync');
+    expect(processing.map(([n, st]) => [n, st.Parameters.NetworkConfig])).toEqual([
+      ['Preprocess', { EnableInterContainerTrafficEncryption: true, EnableNetworkIsolation: true }],
+      ['Evaluate', { EnableInterContainerTrafficEncryption: true, EnableNetworkIsolation: true }],
+    ]);
+    // The transform job runs the candidate model, so it inherits its isolation.
+    expect(byResource(def, ':sagemaker:createTransformJob.sync').map(([, st]) => st.Parameters['ModelName.$'])).toEqual(['$.run.candidateModel']);
+  });
+
+  test('a VPC: every job and model gets its subnets and a new security group open only to itself; both passed roles may manage ENIs in that VPC only', () => {
+    const { stack, pipeline } = buildPipeline({}, (s) => ({ vpc: importedVpc(s), deployTo: endpointTarget(s) }));
+    const template = Template.fromStack(stack);
+    const def = definitionOf(stack);
+    const groupId = stack.getLogicalId(pipeline.securityGroups![0].node.defaultChild as ec2.CfnSecurityGroup);
+    const vpcConfig = { SecurityGroupIds: [expect.stringContaining(groupId)], Subnets: ['subnet-0a', 'subnet-0b'] };
+    for (const [name, st] of [...byResource(def, ':sagemaker:createModel'), ...byResource(def, ':sagemaker:createTrainingJob.sync')]) {
+      expect({ name, vpc: st.Parameters.VpcConfig }).toEqual({ name, vpc: vpcConfig });
+    }
+    for (const [name, st] of byResource(def, ':sagemaker:createProcessingJob.sync')) {
+      const network = st.Parameters.NetworkConfig;
+      expect({ name, vpc: network.VpcConfig, isolation: network.EnableNetworkIsolation }).toEqual({ name, vpc: vpcConfig, isolation: true });
+    }
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0a1b2c3d', SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: '-1' }] });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: '-1', GroupId: { 'Fn::GetAtt': [groupId, 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [groupId, 'GroupId'] },
+    });
+    template.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { CidrIp: Match.anyValue() }, 0);
+    const eni = {
+      Sid: 'ManageInterfacesInVpc',
+      Action: ['ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission'],
+      Resource: '*',
+      Condition: { ArnEquals: { 'ec2:Vpc': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:vpc/vpc-0a1b2c3d']] } } },
+    };
+    const policyOf = (roleId: string) => Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId)).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(policyOf(stack.getLogicalId(pipeline.executionRole.node.defaultChild as iam.CfnRole))).toContainEqual(expect.objectContaining(eni));
+    const modelRoleId = stack.getLogicalId(stack.node.findChild('EndpointModelRole').node.defaultChild as iam.CfnRole);
+    expect(policyOf(modelRoleId)).toContainEqual(expect.objectContaining(eni));
+  });
+
+  test('given subnets and security groups are used as they are, and no group is created', () => {
+    const { stack, pipeline } = buildPipeline({}, (s) => ({
+      vpc: importedVpc(s),
+      vpcSubnets: { subnets: [ec2.Subnet.fromSubnetId(s, 'Only', 'subnet-0b')] },
+      securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(s, 'Jobs', 'sg-0123')],
+    }));
+    const def = definitionOf(stack);
+    expect(state(def, 'Train').Parameters.VpcConfig).toEqual({ SecurityGroupIds: ['sg-0123'], Subnets: ['subnet-0b'] });
+    expect(state(def, 'Create candidate model').Parameters.VpcConfig).toEqual({ SecurityGroupIds: ['sg-0123'], Subnets: ['subnet-0b'] });
+    expect(pipeline.securityGroups!.map((g) => g.securityGroupId)).toEqual(['sg-0123']);
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::SecurityGroup', 0);
+  });
+
+  test('without a VPC there is no VpcConfig, no security group and no ENI permission', () => {
+    const { stack } = buildPipeline({}, (s) => ({ deployTo: endpointTarget(s) }));
+    const def = definitionOf(stack);
+    for (const [, st] of Object.entries(def.States as Record<string, any>)) expect(JSON.stringify(st.Parameters ?? {})).not.toContain('VpcConfig');
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ec2:CreateNetworkInterface');
+  });
+});
+
+describe('first model: the workflow creates the endpoint', () => {
+  test('the state machine may list endpoints, create and delete only the target endpoint, and nothing else new', () => {
+    const { stack, pipeline } = buildPipeline({}, (s) => ({ deployTo: endpointTarget(s, { createsEndpoint: true, workflowNamePrefix: 'ct-stocks', productionVariants: [{ variantName: 'champion', initialWeight: 1, instanceType: 'ml.m5.large', initialInstanceCount: 1 }] }) }));
+    const roleId = stack.getLogicalId(pipeline.stateMachine.role.node.defaultChild as iam.CfnRole);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId)).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const endpointArn = 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/stocks-endpoint';
+    const configArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:us-east-1:123456789012:endpoint-config/ct-stocks-config-*']] };
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sagemaker:listEndpoints', Resource: '*' }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sagemaker:createEndpoint', Resource: [endpointArn, configArn] }));
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'sagemaker:deleteEndpoint', Resource: endpointArn }));
+    const def = definitionOf(stack);
+    expect(state(def, 'Create or update?').Choices[0]).toMatchObject({ Variable: '$.endpoint.previousConfigName', StringEquals: '', Next: 'Create endpoint' });
+    expect(state(def, 'Create or update?').Default).toBe('Update endpoint');
+  });
+
+  test('the new tasks retry throttling and lead, through cleanup only, to the failure notification', () => {
+    const def = definitionOf(buildPipeline({}, (s) => ({ deployTo: endpointTarget(s, { createsEndpoint: true, workflowNamePrefix: 'ct-stocks', productionVariants: [{ variantName: 'champion', initialWeight: 1, instanceType: 'ml.m5.large', initialInstanceCount: 1 }] }) })).stack);
+    const onError = (name: string) => {
+      const path: string[] = [];
+      const st = state(def, name);
+      let next = (st.Catch ?? []).find((c: any) => c.ErrorEquals.includes('States.ALL'))?.Next;
+      while (next && next !== 'Notify failure') {
+        path.push(next);
+        next = state(def, next).Next;
+      }
+      return { retries: (st.Retry ?? [])[0]?.ErrorEquals, path, reaches: next };
+    };
+    expect(onError('Find endpoint')).toEqual({ retries: THROTTLING_ERRORS, path: ['Discard new model'], reaches: 'Notify failure' });
+    expect(onError('Create endpoint')).toEqual({ retries: THROTTLING_ERRORS, path: ['Discard new config', 'Discard new model'], reaches: 'Notify failure' });
+    expect(state(def, 'First deployment failed').Next).toBe('Discard new endpoint');
+    expect(state(def, 'Discard new endpoint')).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:sagemaker:deleteEndpoint', Next: 'Discard new config' });
+  });
+
+  test('without createsEndpoint the workflow never creates or deletes an endpoint', () => {
+    const def = definitionOf(buildPipeline({}, (s) => ({ deployTo: endpointTarget(s) })).stack);
+    const resources = Object.values(def.States as Record<string, any>).map((st) => String(st.Resource ?? ''));
+    expect(resources.filter((r) => /:sagemaker:(createEndpoint|deleteEndpoint|listEndpoints)$/.test(r))).toEqual([]);
+    expect(state(def, 'Create model').Next).toBe('Describe endpoint');
+  });
+
+  test('an endpoint whose teardown expects another workflow prefix is refused with what to change', () => {
+    expect(() => buildPipeline({ namePrefix: 'ct-shares' }, (s) => ({ deployTo: endpointTarget(s, { createsEndpoint: true, workflowNamePrefix: 'ct-stocks' }) })))
+      .toThrow("deployTo's endpoint tears down the workflow names 'ct-stocks-*', but this pipeline's namePrefix is 'ct-shares': "
+        + "set the ModelEndpoint's workflowNamePrefix to 'ct-shares', or this pipeline's namePrefix to 'ct-stocks'.");
   });
 });

@@ -98,7 +98,15 @@ export class LakeDelivery extends Construct {
         resources: [props.lakeKey.keyArn],
         conditions: {
           StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` },
-          StringLike: { 'kms:EncryptionContext:aws:s3:arn': [props.lakeBucket.arnForObjects(`${this.rawPrefix}*`), props.lakeBucket.arnForObjects(`${this.errorPrefix}*`)] },
+          // With an S3 Bucket Key (SecureBucket's default) S3 asks KMS with the bucket's ARN as context, not the object's;
+          // the s3:PutObject grant above still limits the prefixes.
+          StringLike: {
+            'kms:EncryptionContext:aws:s3:arn': [
+              props.lakeBucket.bucketArn,
+              props.lakeBucket.arnForObjects(`${this.rawPrefix}*`),
+              props.lakeBucket.arnForObjects(`${this.errorPrefix}*`),
+            ],
+          },
         },
       }));
     }

@@ -198,7 +198,7 @@ export interface StreamingIngestProps {
   readonly csvUploadSource?: CsvUploadSourceOptions;
   /**
    * Alarm settings.
-   * @default - alarms on, no notification topic
+   * @default - alarms on, notifying an encrypted SNS topic the construct creates
    */
   readonly alarms?: StreamingIngestAlarmProps;
   /**

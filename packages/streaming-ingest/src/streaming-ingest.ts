@@ -129,7 +129,7 @@ export class StreamingIngest extends Construct {
     this.dashboard = this.alarms.createDashboard('Dashboard', `Freshet ingest: ${dataset}`, [
       new cloudwatch.GraphWidget({
         title: 'Rows in (CSV uploads)',
-        left: [this.metricIngest('RowsIngested'), this.metricIngest('RowsRejected')],
+        left: [this.metricIngest('RowsIngested'), this.metricIngest('RowsRejected'), this.metricIngest('BlankLinesSkipped')],
         width: 12,
       }),
       new cloudwatch.GraphWidget({

@@ -95,6 +95,27 @@ describe('StreamingIngest defaults', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     expect(ingest.carriesAggregatedRecords).toBe(false);
   });
+
+  test.each([
+    ['no sources', {}],
+    ['the CSV and IoT sources', { csvUploadSource: {}, iotSource: { topicFilter: 'freshet/stocks/+' } }],
+  ] as Array<[string, Partial<StreamingIngestProps>]>)('%s: every alarm notifies the construct\'s own encrypted topic', (_name, props) => {
+    const { template, ingest } = synth(props);
+    const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as any[];
+    expect(alarms).toHaveLength(ingest.alarms.alarms.length);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topics[0] }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topics[0] }]);
+    }
+  });
+
+  test('the dashboard graphs blank lines beside ingested and rejected rows', () => {
+    const body = JSON.stringify(synth({ csvUploadSource: {} }).template.findResources('AWS::CloudWatch::Dashboard'));
+    for (const metric of ['RowsIngested', 'RowsRejected', 'BlankLinesSkipped']) expect(body).toContain(metric);
+  });
 });
 
 describe('StreamingIngest options', () => {

@@ -1,10 +1,17 @@
+import { runDriftBenchmark } from './drift/drift-benchmark';
 import { runIngestBenchmark } from './ingest/ingest-benchmark';
 import { runProxyBenchmark } from './proxy/proxy-benchmark';
 
-/** Runs every benchmark; each prints its figures beside a baseline measured in the same run. */
+/**
+ * Runs every benchmark, or those named (`node lib/main.js drift`); each prints its
+ * figures beside a baseline measured in the same run.
+ */
 async function main(): Promise<void> {
-  await runIngestBenchmark();
-  await runProxyBenchmark();
+  const only = process.argv.slice(2);
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
+  if (wanted('ingest')) await runIngestBenchmark();
+  if (wanted('proxy')) await runProxyBenchmark();
+  if (wanted('drift')) runDriftBenchmark();
 }
 
 main().catch((error) => {

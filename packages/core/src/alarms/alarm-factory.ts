@@ -5,7 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AlarmOptions, AlarmThreshold } from './alarm-threshold';
-import { NagAcknowledgements } from '../nag/nag-acknowledgement';
+import { AlarmTopic } from './alarm-topic';
 
 /** One alarm a construct defines, with its defaults. */
 export interface AlarmDefinition {
@@ -39,7 +39,8 @@ export interface AlarmDefinition {
 
 /**
  * Creates a construct's alarms with thresholds the user can override, sends
- * them to an optional SNS topic, and draws them on a dashboard.
+ * every one to an SNS topic (the user's, or an encrypted one of its own), and
+ * draws them on a dashboard.
  */
 export class AlarmFactory extends Construct {
   /**
@@ -58,13 +59,18 @@ export class AlarmFactory extends Construct {
 
   /** Every alarm created so far. */
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /**
+   * The topic every alarm notifies on ALARM and OK: the user's `alarmTopic` or
+   * `alarmTopicArn`, else an encrypted topic this factory creates (subscribe
+   * the on-call channel to it). Undefined only when alarms are turned off.
+   */
+  public readonly alarmTopic?: sns.ITopic;
   private readonly options: AlarmOptions;
-  private readonly topic?: sns.ITopic;
 
   constructor(scope: Construct, id: string, options: AlarmOptions = {}) {
     super(scope, id);
     this.options = options;
-    this.topic = options.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', options.alarmTopicArn) : undefined;
+    this.alarmTopic = this.resolveTopic(options);
   }
 
   /** Whether alarms are on for this construct. */
@@ -98,21 +104,25 @@ export class AlarmFactory extends Construct {
       alarmDescription: definition.description,
       alarmName: this.options.alarmNamePrefix ? `${this.options.alarmNamePrefix}-${this.node.scope!.node.id}-${id}` : undefined,
     });
-    if (this.topic) {
-      alarm.addAlarmAction(new actions.SnsAction(this.topic));
-      alarm.addOkAction(new actions.SnsAction(this.topic));
-    } else {
-      NagAcknowledgements.add(alarm, [
-        {
-          id: 'NIST.800.53.R5-CloudWatchAlarmAction',
-          reason:
-            'Notification is opt-in: the team passes alarmTopicArn to route alarms to its on-call channel. ' +
-            'Compensating control: the alarm state shows on the construct dashboard and in CloudWatch, and alarms are on by default.',
-        },
-      ]);
-    }
+    // The topic exists whenever alarms are on.
+    alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic!));
+    alarm.addOkAction(new actions.SnsAction(this.alarmTopic!));
     this.alarms.push(alarm);
     return alarm;
+  }
+
+  private resolveTopic(options: AlarmOptions): sns.ITopic | undefined {
+    if (options.alarmTopic && options.alarmTopicArn) {
+      throw new Error(`${this.node.path}: give alarmTopic or alarmTopicArn, not both; remove one of them from the alarm options.`);
+    }
+    if (options.alarmTopic) {
+      return options.alarmTopic;
+    }
+    if (options.alarmTopicArn) {
+      return sns.Topic.fromTopicArn(this, 'AlarmTopic', options.alarmTopicArn);
+    }
+    // No topic is created for a construct whose alarms are off.
+    return this.enabled ? new AlarmTopic(this, 'AlarmTopic') : undefined;
   }
 
   /**

@@ -1,3 +1,5 @@
+import * as sns from 'aws-cdk-lib/aws-sns';
+
 /**
  * A user's override of one alarm: every field falls back to the default the
  * construct documents for that alarm.
@@ -33,10 +35,19 @@ export interface AlarmOptions {
    */
   readonly enabled?: boolean;
   /**
-   * An SNS topic that each alarm notifies when it goes into and out of ALARM.
-   * @default - alarms notify nobody
+   * The ARN of an SNS topic that each alarm notifies when it goes into and out
+   * of ALARM. Give this or `alarmTopic`, not both. The topic must let
+   * CloudWatch publish (and use its key, if it is encrypted).
+   * @default - the construct creates an encrypted topic of its own (`alarms.alarmTopic`), with no subscription
    */
   readonly alarmTopicArn?: string;
+  /**
+   * The SNS topic that each alarm notifies when it goes into and out of ALARM,
+   * e.g. one topic per stage shared by every construct. Give this or
+   * `alarmTopicArn`, not both.
+   * @default - the construct creates an encrypted topic of its own (`alarms.alarmTopic`), with no subscription
+   */
+  readonly alarmTopic?: sns.ITopic;
   /**
    * A prefix for alarm names, e.g. the environment.
    * @default - CloudFormation generates the names

@@ -1,2 +1,3 @@
 export * from './alarm-threshold';
 export * from './alarm-factory';
+export * from './alarm-topic';

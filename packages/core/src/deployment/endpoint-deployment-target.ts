@@ -98,4 +98,18 @@ export interface EndpointDeploymentTarget {
    * @default - all at once, with no rollback alarms
    */
   readonly guardrails?: DeploymentGuardrailSettings;
+  /**
+   * Whether the workflow creates the endpoint when it does not exist yet: the
+   * first model comes from the first passing run (ModelEndpoint with
+   * `ModelSource.fromFirstTraining`), and the endpoint's stack deletes it on teardown.
+   * @default false - the endpoint exists (CloudFormation created it with a first model)
+   */
+  readonly createsEndpoint?: boolean;
+  /**
+   * The workflow name prefix the endpoint's teardown deletes endpoint configs
+   * and models by (`<prefix>-config-*`, `<prefix>-model-*`); a workflow with
+   * another prefix is refused at synth.
+   * @default - any prefix
+   */
+  readonly workflowNamePrefix?: string;
 }

@@ -1,2 +1,4 @@
 export * from './nag-acknowledgement';
 export * from './wildcard-permissions';
+export * from './nag-v2-suppressions';
+export * from './checkov-skip';

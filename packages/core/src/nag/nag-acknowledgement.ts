@@ -1,5 +1,6 @@
-import { Validations } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { NagV2Suppressions } from './nag-v2-suppressions';
 
 /** One acknowledged cdk-nag finding. */
 export interface NagAcknowledgement {
@@ -12,6 +13,10 @@ export interface NagAcknowledgement {
 /**
  * Acknowledges cdk-nag findings on one construct, the narrowest scope that
  * holds them. A reason must say why and name the compensating control.
+ *
+ * Both cdk-nag majors honour them: cdk-nag 3 through Validations, cdk-nag 2
+ * through the metadata suppressions on each resource under the scope (written
+ * by an aspect that runs before cdk-nag 2's own checks).
  */
 export class NagAcknowledgements {
   /** The shortest reason accepted: enough to name a control. */
@@ -27,6 +32,7 @@ export class NagAcknowledgements {
       }
       Validations.of(scope).acknowledge({ id: ack.id, reason: ack.reason });
     }
+    Aspects.of(scope).add(new NagV2Suppressions(acknowledgements), { priority: AspectPriority.MUTATING });
   }
 
   private constructor() {}

@@ -1,7 +1,8 @@
-import { Aspects, IAspect, Stack, Validations } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { NagAcknowledgements } from './nag-acknowledgement';
+import { NagV2Suppressions } from './nag-v2-suppressions';
 
 /** Options of {@link WildcardPermissions.acknowledge}. */
 export interface WildcardPermissionsOptions {
@@ -34,7 +35,8 @@ export class WildcardPermissions implements IAspect {
     if (options.allowedFindings.length === 0) {
       throw new Error(`The wildcard acknowledgement on ${scope.node.path} allows no findings: list the patterns it covers.`);
     }
-    Aspects.of(scope).add(new WildcardPermissions(options));
+    // Before cdk-nag 2's checks (default priority), which read the suppressions as they visit.
+    Aspects.of(scope).add(new WildcardPermissions(options), { priority: AspectPriority.MUTATING });
   }
 
   /**
@@ -82,18 +84,23 @@ export class WildcardPermissions implements IAspect {
   /** Acknowledges the allowed findings of one policy resource. */
   public visit(node: IConstruct): void {
     if (!(node instanceof iam.CfnPolicy || node instanceof iam.CfnManagedPolicy)) return;
+    // cdk-nag 2 checks during the aspect pass, before cross-stack references become imports: name them as it does now.
+    const early = WildcardPermissions.findingsOf(Stack.of(node).resolve(node.policyDocument));
+    NagV2Suppressions.write(node, this.allowed(early).map((finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason: this.options.reason })));
     // Validation runs after cross-stack references became imports, so the findings are named as in the template.
     node.node.addValidation({
       validate: () => {
         const document = Stack.of(node).resolve(node.policyDocument);
-        for (const finding of WildcardPermissions.findingsOf(document)) {
-          if (this.patterns.some((pattern) => pattern.test(finding))) {
-            Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: this.options.reason });
-          }
+        for (const finding of this.allowed(WildcardPermissions.findingsOf(document))) {
+          Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: this.options.reason });
         }
         return [];
       },
     });
+  }
+
+  private allowed(findings: string[]): string[] {
+    return findings.filter((finding) => this.patterns.some((pattern) => pattern.test(finding)));
   }
 }
 

@@ -46,7 +46,13 @@ export interface DatasetSchemaProps {
    */
   readonly eventTimeColumn?: string;
   /**
-   * A column that identifies a record, used to drop duplicates.
+   * A column that names a unique record id: one value per record (a reading,
+   * event or message id), never repeated by two different records. The ETL
+   * keeps one row per value and drops the rest as duplicates, so an entity id
+   * (a device or machine id repeated across its readings) would drop almost
+   * everything: leave this unset for such data, and duplicates are judged on
+   * all columns. GlueEtl warns in its job log and alarms when a run drops a
+   * large share of its rows as duplicates.
    * @default - duplicates are judged on all columns
    */
   readonly idColumn?: string;
@@ -74,7 +80,7 @@ export interface DatasetSchemaSpec {
    */
   readonly eventTimeColumn?: string;
   /**
-   * The id column.
+   * The id column: a unique record id.
    * @default - none
    */
   readonly idColumn?: string;

@@ -112,7 +112,7 @@ export class DatasetSchema {
   public readonly targetColumn: string;
   /** The event-time column, if any. */
   public readonly eventTimeColumn?: string;
-  /** The id column, if any. */
+  /** The id column (a unique record id, the de-duplication key), if any. */
   public readonly idColumn?: string;
 
   constructor(props: DatasetSchemaProps) {

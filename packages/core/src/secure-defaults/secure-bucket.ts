@@ -1,10 +1,11 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { DataRemovalPolicy } from './data-removal-policy';
 import { SecureBucketProps } from './secure-bucket-props';
 import { SecureKey } from './secure-key';
+import { CheckovSkips } from '../nag/checkov-skip';
 import { NagAcknowledgements } from '../nag/nag-acknowledgement';
 
 /**
@@ -47,22 +48,26 @@ export class SecureBucket extends Construct {
         autoDeleteObjects: destroy,
       });
       const reason = 'This bucket only receives S3 server access logs';
-      Validations.of(logsBucket).acknowledge({
+      NagAcknowledgements.add(logsBucket, [{
         id: 'AwsSolutions-S1',
         reason: `${reason}; logging it would recurse. Compensating control: TLS-only policy, versioning and CloudTrail management events.`,
-      });
-      Validations.of(logsBucket).acknowledge({
+      }]);
+      NagAcknowledgements.add(logsBucket, [{
         id: 'NIST.800.53.R5-S3BucketLoggingEnabled',
         reason: `${reason}; logging it would recurse. Compensating control: TLS-only policy, versioning and CloudTrail management events.`,
-      });
-      Validations.of(logsBucket).acknowledge({
+      }]);
+      NagAcknowledgements.add(logsBucket, [{
         id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
         reason: `${reason}, which are an audit copy already. Compensating control: versioning, RETAIN on delete and a TLS-only policy.`,
-      });
-      Validations.of(logsBucket).acknowledge({
+      }]);
+      NagAcknowledgements.add(logsBucket, [{
         id: 'NIST.800.53.R5-S3DefaultEncryptionKMS',
         reason: `${reason}, and S3 cannot deliver access logs to an SSE-KMS bucket. Compensating control: SSE-S3 encryption at rest and a TLS-only policy.`,
-      });
+      }]);
+      CheckovSkips.add(logsBucket, [{
+        id: 'CKV_AWS_18',
+        comment: 'This is the access-log bucket itself: logging it would log its own log deliveries. Compensating control: versioning, RETAIN and a TLS-only policy.',
+      }]);
       this.serverAccessLogsBucket = logsBucket;
     }
 
@@ -89,12 +94,12 @@ export class SecureBucket extends Construct {
       this.acknowledgeReplicationRole(replicationRole, props.replicationRules ?? []);
     }
     if (!props.replicationRules || props.replicationRules.length === 0) {
-      Validations.of(this.bucket).acknowledge({
+      NagAcknowledgements.add(this.bucket, [{
         id: 'NIST.800.53.R5-S3BucketReplicationEnabled',
         reason:
           'Replication is opt-in (replicationRules) because it needs a destination bucket in another region. ' +
           'Compensating control: versioning, RETAIN on stack deletion, and a retained KMS key protect the data in place.',
-      });
+      }]);
     }
   }
 

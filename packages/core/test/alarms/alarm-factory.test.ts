@@ -3,6 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AlarmFactory } from '../../src';
 
 const metric = new cloudwatch.Metric({ namespace: 'Freshet/Test', metricName: 'Errors', period: Duration.minutes(5) });
@@ -36,7 +37,6 @@ describe('AlarmFactory', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
       AlarmDescription: 'Errors: check the logs.',
-      AlarmActions: Match.absent(),
     });
   });
 
@@ -69,6 +69,9 @@ describe('AlarmFactory', () => {
     expect(all.addAlarm('On', { metric, threshold: 1, description: 'd' })).toBeUndefined();
     expect([...one.alarms, ...all.alarms]).toEqual([]);
     expect(stack.node.findAll().filter((c) => c instanceof cloudwatch.Alarm)).toEqual([]);
+    // A construct whose alarms are all off gets no topic (nor its key).
+    expect(all.alarmTopic).toBeUndefined();
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::SNS::Topic'))).toHaveLength(1);
   });
 
   test('notifies the topic on ALARM and OK, with a name prefix', () => {
@@ -83,6 +86,27 @@ describe('AlarmFactory', () => {
       OKActions: [topicArn],
       AlarmName: 'dev-Test-Errors',
     });
+  });
+
+  test('notifies a topic object the user passes, and creates none', () => {
+    const stack = testStack();
+    const topic = new sns.Topic(stack, 'StageAlarms');
+    const factory = new AlarmFactory(stack, 'Alarms', { alarmTopic: topic });
+    factory.addAlarm('Errors', { metric, threshold: 1, description: 'd' });
+    expect(factory.alarmTopic).toBe(topic);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) }],
+      OKActions: [{ Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) }],
+    });
+  });
+
+  test('refuses both a topic and a topic ARN, saying what to change', () => {
+    const stack = testStack();
+    expect(() => new AlarmFactory(stack, 'Alarms', { alarmTopic: new sns.Topic(stack, 'T'), alarmTopicArn: topicArn })).toThrow(
+      'Test/Alarms: give alarmTopic or alarmTopicArn, not both; remove one of them from the alarm options.',
+    );
   });
 
   test('refuses more datapoints than periods, saying what to change', () => {
@@ -107,15 +131,75 @@ describe('AlarmFactory', () => {
   });
 });
 
-describe('AlarmFactory compliance', () => {
-  test('an alarm without a topic is acknowledged for NIST alarm actions; with a topic it needs none', () => {
+describe('AlarmFactory default topic', () => {
+  const build = () => {
     const stack = testStack();
-    new AlarmFactory(stack, 'Quiet').addAlarm('Errors', { metric, threshold: 1, description: 'd' });
+    const factory = new AlarmFactory(stack, 'Alarms');
+    factory.addAlarm('A', { metric, threshold: 1, description: 'd' });
+    factory.addAlarm('B', { metric, threshold: 2, description: 'd' });
+    return { stack, factory, template: Template.fromStack(stack) };
+  };
+
+  test('without a topic, every alarm notifies one topic the factory creates, on ALARM and OK', () => {
+    const { stack, factory, template } = build();
+    expect(factory.alarmTopic).toBeDefined();
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const topicRef = { Ref: stack.getLogicalId(factory.alarmTopic!.node.defaultChild as sns.CfnTopic) };
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
+      expect(alarm.Properties.OKActions).toEqual([topicRef]);
+    }
+  });
+
+  test('the topic is encrypted with a rotating customer managed key and refuses plain HTTP', () => {
+    const { template } = build();
+    const keys = template.findResources('AWS::KMS::Key');
+    expect(Object.values(keys).map((k) => k.Properties.EnableKeyRotation)).toEqual([true]);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Object.keys(keys)[0], 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('only CloudWatch alarms of this account and region may publish and use the key', () => {
+    const { template } = build();
+    const conditions = {
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:us-east-1:123456789012:alarm:*']] } },
+    };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Condition: conditions })]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: conditions,
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('AlarmFactory compliance', () => {
+  test('alarms need no acknowledgement: with the default topic or the user\'s, nag finds nothing', () => {
+    const stack = testStack();
+    new AlarmFactory(stack, 'Default').addAlarm('Errors', { metric, threshold: 1, description: 'd' });
     new AlarmFactory(stack, 'Loud', { alarmTopicArn: topicArn }).addAlarm('Errors', { metric, threshold: 1, description: 'd' });
     expect(nagFindings(stack)).toEqual([]);
-    const acknowledged = (id: string) =>
-      stack.node.findChild(id).node.findChild('Errors').node.metadata.some((m) => JSON.stringify(m.data ?? '').includes('CloudWatchAlarmAction'));
-    expect(acknowledged('Quiet')).toBe(true);
-    expect(acknowledged('Loud')).toBe(false);
+    const acknowledged = stack.node.findAll().some((c) => c.node.metadata.some((m) => JSON.stringify(m.data ?? '').includes('CloudWatchAlarmAction')));
+    expect(acknowledged).toBe(false);
   });
 });

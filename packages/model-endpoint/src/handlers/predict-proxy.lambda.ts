@@ -10,8 +10,11 @@
  * - SCHEMA: the DatasetSchemaSpec as JSON (tabular formats).
  * - MODEL_VERSION: what the construct deployed first (model package ARN, artifact or preset).
  * - MAX_INSTANCES, MAX_BODY_BYTES, MAX_STRING_LENGTH, RETRY_AFTER_SECONDS, MAX_ATTEMPTS: limits.
+ * - AWAITING_FIRST_MODEL: 'true' when the retraining workflow creates the endpoint; a missing endpoint then
+ *   answers 503 FirstModelTraining with Retry-After FIRST_MODEL_RETRY_AFTER_SECONDS (default 300).
  * - AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: the SDK's own override, for local tests.
  */
+import { randomUUID } from 'node:crypto';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -27,6 +30,8 @@ interface ProxyConfig {
   readonly modelVersion: string;
   readonly limits: RequestLimits;
   readonly retryAfterSeconds: number;
+  readonly awaitingFirstModel: boolean;
+  readonly firstModelRetryAfterSeconds: number;
 }
 
 function positiveInt(name: string, fallback: number): number {
@@ -65,6 +70,8 @@ function loadConfig(): ProxyConfig {
       maxStringLength: positiveInt('MAX_STRING_LENGTH', 65535),
     },
     retryAfterSeconds: positiveInt('RETRY_AFTER_SECONDS', 5),
+    awaitingFirstModel: process.env.AWAITING_FIRST_MODEL === 'true',
+    firstModelRetryAfterSeconds: positiveInt('FIRST_MODEL_RETRY_AFTER_SECONDS', 300),
   };
 }
 
@@ -114,6 +121,8 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   }
 
   const contentType = config.format === 'deepar-json' ? 'application/json' : 'text/csv';
+  // API Gateway's request id (a UUID) when there is one, so access logs and captured data share it.
+  const inferenceId = /^[A-Za-z0-9-]{1,64}$/.test(event?.requestContext?.requestId ?? '') ? event.requestContext.requestId : randomUUID();
   let variant: string | undefined;
   let responseText: string;
   try {
@@ -121,12 +130,18 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       EndpointName: config.endpointName,
       ContentType: contentType,
       Accept: contentType,
+      // Data capture records it, so ground truth sent later joins to this request's predictions.
+      InferenceId: inferenceId,
       Body: typeof payload === 'string' ? Buffer.from(payload, 'utf-8') : payload,
     }));
     variant = response.InvokedProductionVariant;
     responseText = Buffer.from(response.Body ?? new Uint8Array()).toString('utf-8');
   } catch (error) {
-    const failure = mapEndpointError(error, config.retryAfterSeconds);
+    const failure = mapEndpointError(error, {
+      retryAfterSeconds: config.retryAfterSeconds,
+      awaitingFirstModel: config.awaitingFirstModel,
+      firstModelRetryAfterSeconds: config.firstModelRetryAfterSeconds,
+    });
     console.error(JSON.stringify({ level: 'error', message: 'InvokeEndpoint failed', errorName: failure.errorName, code: (error as { code?: string }).code, detail: String((error as Error).message).slice(0, 200), status: failure.status }));
     const headers: Record<string, string> = failure.retryAfterSeconds ? { 'Retry-After': String(failure.retryAfterSeconds) } : {};
     return reply(failure.status, { message: failure.message, error: failure.errorName }, headers);
@@ -146,7 +161,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   }
 
   const body = single
-    ? { prediction: predictions[0], modelVersion: config.modelVersion, variant }
-    : { predictions, modelVersion: config.modelVersion, variant };
+    ? { prediction: predictions[0], modelVersion: config.modelVersion, variant, inferenceId }
+    : { predictions, modelVersion: config.modelVersion, variant, inferenceId };
   return reply(200, body, variant ? { 'X-Model-Variant': variant } : {});
 }

@@ -57,6 +57,19 @@ describe('predict proxy against a local SageMaker Runtime (XGBoost)', () => {
     expect(rows).toEqual(records.map((r) => [r.ticker_symbol, r.sector, String(r.change)]));
   });
 
+  test('every request gets an inference id: sent to InvokeEndpoint (data capture records it) and returned with the predictions', async () => {
+    const handler = loadProxy(runtime, { format: 'xgboost-csv', schema: stocksSchema().toSpec() });
+    const [record] = stocksRecords(1);
+    const viaApi = { ...predictEvent(JSON.stringify(record)), requestContext: { requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as any };
+    const first = JSON.parse((await handler(viaApi)).body);
+    expect(first.inferenceId).toBe('c6af9ac6-7b61-11e6-9a41-93e8deadbeef');
+    const second = JSON.parse((await handler(predictEvent(JSON.stringify(record)))).body);
+    const third = JSON.parse((await handler(predictEvent(JSON.stringify({ instances: [record, record] })))).body);
+    expect(second.inferenceId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(third.inferenceId).not.toBe(second.inferenceId);
+    expect(runtime.invocations.map((i) => i.headers['x-amzn-sagemaker-inference-id'])).toEqual([first.inferenceId, second.inferenceId, third.inferenceId]);
+  });
+
   test('one record in, one prediction out; property order in the request does not matter', async () => {
     const handler = loadProxy(runtime, { format: 'xgboost-csv', schema: stocksSchema().toSpec() });
     const result = await handler(predictEvent(JSON.stringify({ change: -1.5, sector: 'RETAIL', ticker_symbol: 'AMZN' })));
@@ -146,6 +159,41 @@ describe('predict proxy against a local SageMaker Runtime (XGBoost)', () => {
       expect(runtime.invocations.length).toBeLessThanOrEqual(2);
     });
 
+    test('before the first model (the workflow creates the endpoint), a missing endpoint is a 503 saying a first model is still training', async () => {
+      const handler = loadProxy(runtime, { format: 'xgboost-csv', schema: stocksSchema().toSpec(), AWAITING_FIRST_MODEL: 'true', FIRST_MODEL_RETRY_AFTER_SECONDS: 600 });
+      // SageMaker Runtime's answer for an endpoint name that does not exist.
+      runtime.setModel((invocation) => ({ fault: SageMakerRuntimeFaults.validationError(`Endpoint ${invocation.endpointName} of account 123456789012 not found.`) }));
+      const result = await handler(predictEvent(JSON.stringify(stocksRecords(1)[0])));
+      expect(result.statusCode).toBe(503);
+      expect(result.headers?.['Retry-After']).toBe('600');
+      expect(JSON.parse(result.body)).toEqual({
+        error: 'FirstModelTraining',
+        message: 'A first model is still training: the endpoint appears when the first retraining run passes its quality gate. Retry after the Retry-After delay.',
+      });
+      expect(runtime.invocations[0].endpointName).toBe(ENDPOINT_NAME);
+      // Once the first run has created the endpoint, the same proxy serves predictions.
+      runtime.setModel(xgboostModel);
+      const served = await handler(predictEvent(JSON.stringify(stocksRecords(1)[0])));
+      expect(served.statusCode).toBe(200);
+    });
+
+    test('an endpoint CloudFormation created that is missing is not reported as a first model training', async () => {
+      const handler = loadProxy(runtime, { format: 'xgboost-csv', schema: stocksSchema().toSpec(), AWAITING_FIRST_MODEL: 'false' });
+      runtime.setModel(() => ({ fault: SageMakerRuntimeFaults.validationError(`Endpoint ${ENDPOINT_NAME} of account 123456789012 not found.`) }));
+      const result = await handler(predictEvent(JSON.stringify(stocksRecords(1)[0])));
+      expect(result.statusCode).toBe(503);
+      expect(JSON.parse(result.body).error).toBe('ValidationError');
+      expect(JSON.parse(result.body).message).not.toMatch(/training/);
+    });
+
+    test('while awaiting the first model, other failures keep their own answers', async () => {
+      const handler = loadProxy(runtime, { format: 'xgboost-csv', schema: stocksSchema().toSpec(), AWAITING_FIRST_MODEL: 'true' });
+      runtime.setModel(() => ({ fault: SageMakerRuntimeFaults.modelError(500, 'boom') }));
+      const result = await handler(predictEvent(JSON.stringify(stocksRecords(1)[0])));
+      expect(result.statusCode).toBe(502);
+      expect(JSON.parse(result.body).error).toBe('ModelError');
+    });
+
     test('a retried throttle that then succeeds answers 200', async () => {
       const handler = loadProxy(runtime, { format: 'xgboost-csv', schema: stocksSchema().toSpec() });
       let calls = 0;
@@ -202,6 +250,7 @@ describe('predict proxy (AutoGluon)', () => {
       predictions: records.map((r) => fakePrice(r.ticker_symbol, r.change)),
       modelVersion: expect.any(String),
       variant: 'Green',
+      inferenceId: expect.any(String),
     });
 
     runtime.setModel(() => ({ body: 'down,up\n0.25,0.75\n"0.5",0.5\n' }));

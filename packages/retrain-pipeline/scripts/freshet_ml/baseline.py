@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .schema import CATEGORICAL_TYPES, NUMERIC_TYPES, Column
+from .schema import CATEGORICAL_TYPES, NUMERIC_TYPES, Column, Schema
 
 FORMAT_VERSION = 1
 
@@ -45,9 +45,8 @@ def numeric_statistics(values: pd.Series, bins: int) -> Dict[str, Any]:
         edges_list: List[float] = [float(edges[0]), float(edges[0])]
         shares: List[float] = [1.0]
     else:
-        counts, _ = np.histogram(present, bins=edges)
         edges_list = [float(edge) for edge in edges]
-        shares = [float(count) / present.size for count in counts]
+        shares = [float(count) / present.size for count in bin_counts(edges_list, present)]
     stats.update(
         {
             "mean": float(present.mean()),
@@ -61,14 +60,37 @@ def numeric_statistics(values: pd.Series, bins: int) -> Dict[str, Any]:
     return stats
 
 
+def bin_indexes(edges: Sequence[float], values: np.ndarray) -> np.ndarray:
+    """The bin of each value for ``edges`` (the one binning rule of the baseline and the drift job).
+
+    Bin ``i`` holds ``edges[i] <= x < edges[i+1]`` and the last bin also ``x == edges[-1]``, as
+    ``np.histogram`` counts values inside the edges. Values below ``edges[0]`` fall in the first
+    bin and values above ``edges[-1]`` in the last (open ends), so a window's values outside the
+    training range still count. ``edges`` must be sorted, with at least two entries.
+    """
+    interior = np.asarray(edges[1:-1], dtype="float64")
+    return np.searchsorted(interior, values, side="right")
+
+
+def bin_counts(edges: Sequence[float], values: np.ndarray) -> np.ndarray:
+    """Counts per bin (``len(edges) - 1`` of them) of non-null values, by :func:`bin_indexes`."""
+    return np.bincount(bin_indexes(edges, values), minlength=max(len(edges) - 1, 1))
+
+
 def categorical_statistics(values: pd.Series) -> Dict[str, Any]:
     """Share of each category among non-null training values (keys sorted)."""
     total = len(values)
-    present = values.dropna()
-    present = present.map({True: "true", False: "false"}) if str(values.dtype) == "boolean" else present.astype(str)
+    present = category_text(values.dropna())
     counts = present.value_counts()
     categories = {str(key): float(counts[key]) / len(present) for key in sorted(counts.index)}
     return {"kind": "categorical", "count": int(len(present)), "nullShare": _share(total - len(present), total), "categories": categories}
+
+
+def category_text(present: pd.Series) -> pd.Series:
+    """Categories as the baseline keys them: booleans ``"true"``/``"false"``, everything else its text."""
+    if str(present.dtype) == "boolean":
+        return present.map({True: "true", False: "false"})
+    return present.astype(str)
 
 
 def compute_baseline(train: pd.DataFrame, columns: List[Column], dataset: str, bins: int) -> Dict[str, Any]:
@@ -80,6 +102,23 @@ def compute_baseline(train: pd.DataFrame, columns: List[Column], dataset: str, b
         elif column.type in CATEGORICAL_TYPES:
             features[column.name] = {"type": column.type, **categorical_statistics(train[column.name])}
     return {"formatVersion": FORMAT_VERSION, "dataset": dataset, "rowCount": int(len(train)), "bins": bins, "features": features}
+
+
+def deepar_baseline(train: pd.DataFrame, schema: Schema, series_column: str, series_ids: List[str], freq: str, bins: int) -> Dict[str, Any]:
+    """The baseline of DeepAR's request features: the target history (numeric) and the series (categorical).
+
+    A DeepAR request (``{"instances": [{"start", "target", "cat"}]}``) carries nothing else, so
+    the other schema columns cannot drift in it. ``request`` records how the drift job decodes
+    one: ``cat[0]`` indexes ``series`` (preprocess's sorted series ids), and point ``k`` of
+    ``target`` is at ``start + k * freq``.
+    """
+    target = schema.column(schema.target_column)
+    features = {
+        series_column: {"type": schema.column(series_column).type, **categorical_statistics(train[series_column].astype(str))},
+        target.name: {"type": target.type, **numeric_statistics(train[target.name], bins)},
+    }
+    request = {"payloadFormat": "deepar-json", "seriesColumn": series_column, "targetColumn": target.name, "series": list(series_ids), "freq": freq}
+    return {"formatVersion": FORMAT_VERSION, "dataset": schema.name, "rowCount": int(len(train)), "bins": bins, "features": features, "request": request}
 
 
 def write_baseline(baseline: Dict[str, Any], directory: Path) -> Path:

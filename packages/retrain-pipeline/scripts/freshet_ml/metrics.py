@@ -9,10 +9,20 @@ probabilities. Forecasting: weighted quantile loss per quantile
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
+
+from .errors import JobFailure
+
+#: task type -> (primary metric, higher is better): what the quality gate (and the drift job's model quality) compares.
+PRIMARY = {
+    "regression": ("rmse", False),
+    "binary_classification": ("auc", True),
+    "multiclass_classification": ("f1", True),
+    "forecasting": ("wql", False),
+}
 
 
 def regression_metrics(y: np.ndarray, prediction: np.ndarray) -> Dict[str, float]:
@@ -85,3 +95,39 @@ def forecasting_metrics(y: np.ndarray, quantile_forecasts: Dict[float, np.ndarra
     metrics["mape"] = float(np.mean(np.abs(y[nonzero] - point[nonzero]) / np.abs(y[nonzero]))) if nonzero.any() else float("nan")
     metrics["mapeExcludedZeroActuals"] = int((~nonzero).sum())
     return metrics
+
+
+def tabular_task_metrics(task_type: str, actuals: np.ndarray, predictions: np.ndarray, threshold: float = 0.5) -> Dict[str, Any]:
+    """The metrics of a tabular task from actual labels and prediction rows (rows x values), with ``rowCount``.
+
+    Regression: one value a row. Binary: the class-1 score (the last value of a row). Multiclass:
+    class probabilities (argmax predicts) or one class index a row (no AUC then).
+    """
+    width = predictions.shape[1]
+    if task_type == "regression":
+        if width != 1:
+            raise JobFailure(f"regression predictions need one value per line, found {width}.")
+        return {"rowCount": int(actuals.size), **regression_metrics(actuals, predictions[:, 0])}
+    labels = actuals.astype(int)
+    if task_type == "binary_classification":
+        if width not in (1, 2):
+            raise JobFailure(f"binary predictions need the class-1 score (or both class probabilities) per line, found {width} values.")
+        return {"rowCount": int(labels.size), **binary_metrics(labels, predictions[:, -1], threshold)}
+    if width == 1:  # predicted class indexes only: no AUC
+        predicted = predictions[:, 0].astype(int)
+        return {"rowCount": int(labels.size), **multiclass_metrics(labels, None, predicted, int(max(labels.max(), predicted.max())) + 1)}
+    return {"rowCount": int(labels.size), **multiclass_metrics(labels, predictions, predictions.argmax(axis=1), width)}
+
+
+def forecast_task_metrics(
+    actuals: List[np.ndarray], quantile_forecasts: List[Dict[float, np.ndarray]], point: List[np.ndarray], quantiles: Sequence[float]
+) -> Dict[str, Any]:
+    """wQL/MAPE over every series' forecast window (missing actuals left out and counted), with ``rowCount``."""
+    flat = np.concatenate(actuals)
+    present = ~np.isnan(flat)
+    if not present.any():
+        raise JobFailure("every actual in the forecast windows is missing (NaN): nothing to score.")
+    by_quantile = {q: np.concatenate([f[q] for f in quantile_forecasts])[present] for q in quantiles}
+    points = np.concatenate(point)[present]
+    metrics = forecasting_metrics(flat[present], by_quantile, points, quantiles)
+    return {"rowCount": int(present.sum()), "seriesCount": len(actuals), "excludedMissingActuals": int((~present).sum()), **metrics}

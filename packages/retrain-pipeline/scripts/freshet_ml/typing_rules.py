@@ -82,6 +82,18 @@ def _type_column(values: pd.Series, column: Column, nulls: pd.Series) -> Tuple[p
     return typed, bad.reindex(values.index, fill_value=False)
 
 
+def type_values(values: pd.Series, column: Column) -> Tuple[pd.Series, pd.Series, pd.Series]:
+    """Type one column's raw values (text or JSON values) by the rules above.
+
+    Returns (typed values, null mask, mask of present values that are not of the column's type).
+    The drift job types captured request fields with this, so a window is typed exactly as the
+    training snapshot whose baseline it is compared with.
+    """
+    nulls = _null_mask(values)
+    typed, bad = _type_column(values, column, nulls)
+    return typed, nulls, bad
+
+
 def _describe(column: Column) -> str:
     return {
         "double": "a number",

@@ -57,6 +57,7 @@ function expectTrainingParameters(execution: StateMachineExecution, executionNam
     ['rejected', `${lake}/rejected/preprocess/stocks/${executionName}/`],
   ]);
   expect(preprocess.ProcessingOutputConfig.KmsKeyId).toBe(stocks.lakeKeyArn);
+  expect(preprocess.NetworkConfig).toEqual({ EnableInterContainerTrafficEncryption: true, EnableNetworkIsolation: true });
   const args: string[] = preprocess.AppSpecification.ContainerArguments;
   expect(args[0]).toBe('preprocess.py');
   expect(args[args.indexOf('--algorithm') + 1]).toBe('autogluon');
@@ -69,6 +70,8 @@ function expectTrainingParameters(execution: StateMachineExecution, executionNam
     ['validation', 'text/csv', `${lake}/training/${executionName}/validation/`],
   ]);
   expect(train.OutputDataConfig).toEqual({ S3OutputPath: `${lake}/models/${executionName}/`, KmsKeyId: stocks.lakeKeyArn });
+  expect(train.EnableNetworkIsolation).toBe(true);
+  expect(train.VpcConfig).toBeUndefined();
   // AutoGluon's preset: the label column and the time budget, merged with the execution input's overrides.
   expect(train.HyperParameters).toMatchObject({ label: 'price', time_limit: '1800', ...hyperparameterOverrides });
   expect(Object.values(train.HyperParameters).every((v) => typeof v === 'string')).toBe(true);
@@ -78,6 +81,7 @@ function expectTrainingParameters(execution: StateMachineExecution, executionNam
     ModelName: expectedName(PREFIX, 'cand', executionName),
     ExecutionRoleArn: stocks.executionRoleArn,
     PrimaryContainer: { ModelDataUrl: modelData },
+    EnableNetworkIsolation: true,
   });
   expect(onlyCall(execution, 'Transform test channel')).toMatchObject({
     TransformJobName: expectedName(PREFIX, 'xform', executionName),
@@ -89,6 +93,7 @@ function expectTrainingParameters(execution: StateMachineExecution, executionNam
   const evaluate = onlyCall(execution, 'Evaluate');
   expect(evaluate.ProcessingJobName).toBe(expectedName(PREFIX, 'eval', executionName));
   expect(evaluate.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri).toBe(`${lake}/evaluation/${executionName}/`);
+  expect(evaluate.NetworkConfig.EnableNetworkIsolation).toBe(true);
   expect(onlyCall(execution, 'Read evaluation')).toEqual({ Bucket: stocks.lakeBucketName, Key: `evaluation/${executionName}/evaluation.json` });
 }
 
@@ -126,11 +131,18 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
 
     const model = expectedName(PREFIX, 'model', RUN);
     const config = expectedName(PREFIX, 'config', RUN);
-    expect(onlyCall(execution, 'Create model')).toMatchObject({ ModelName: model, ExecutionRoleArn: stocks.modelRoleArn });
+    expect(onlyCall(execution, 'Create model')).toMatchObject({ ModelName: model, ExecutionRoleArn: stocks.modelRoleArn, EnableNetworkIsolation: true });
+    // What the endpoint's model role must read: the artifact training wrote under models/<run>/ (recorded for the permissions tests).
+    expect(aws.createdModels.map((m) => [m.state, m.executionRoleArn, m.modelDataUrl, m.enableNetworkIsolation])).toEqual([
+      ['Create candidate model', stocks.executionRoleArn, `s3://${stocks.lakeBucketName}/models/${RUN}/${expectedName(PREFIX, 'train', RUN)}/output/model.tar.gz`, true],
+      ['Create model', stocks.modelRoleArn, `s3://${stocks.lakeBucketName}/models/${RUN}/${expectedName(PREFIX, 'train', RUN)}/output/model.tar.gz`, true],
+    ]);
     expect(onlyCall(execution, 'Create endpoint config')).toMatchObject({
       EndpointConfigName: config,
       KmsKeyId: stocks.endpointKeyArn,
       ProductionVariants: [{ VariantName: 'primary', ModelName: model, InitialVariantWeight: 1, InstanceType: 'ml.m5.large', InitialInstanceCount: 2 }],
+      // The drift monitor finds the serving model's baseline by this tag: the run's own baselines/ folder.
+      Tags: [{ Key: 'freshet:baseline-uri', Value: `s3://${stocks.lakeBucketName}/baselines/${RUN}/` }],
     });
     expect(onlyCall(execution, 'Update endpoint')).toEqual({
       EndpointName: STOCKS_ENDPOINT,
@@ -358,6 +370,96 @@ function expectEndpointUntouched(execution: StateMachineExecution, aws: FakeAws)
   expect(aws.endpointConfig).toBe(PREVIOUS_CONFIG);
   expect(aws.deletedEndpointConfigs).toEqual([]);
 }
+
+describe('stocks, first model: an account with no endpoint and no model package yet (ModelSource.fromFirstTraining)', () => {
+  let first: SynthesizedPipeline;
+  beforeAll(() => {
+    first = stocksPipeline(true);
+  });
+
+  async function runFirst(options: Partial<FakeAwsOptions> = {}, executionName = 'first-run'): Promise<{ run: StateMachineExecution; aws: FakeAws }> {
+    const aws = new FakeAws({ evaluation: GOOD_METRICS, endpointExists: false, ...options });
+    const execution = await runStateMachine(first.definition, { executionName, taskResponses: aws.taskResponses(first.definition) });
+    return { run: execution, aws };
+  }
+
+  test('the first passing run registers the model, creates the endpoint with it, polls to InService and notifies deployed', async () => {
+    const { run: execution, aws } = await runFirst();
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited[execution.visited.length - 1]).toBe('Deployed');
+    // No champion: the gate decides on the threshold alone, and the package is the group's first.
+    expect(callsTo(execution, 'Describe champion')).toEqual([]);
+    expect(onlyCall(execution, 'Gate').search).toEqual({ packages: [] });
+    expect(onlyCall(execution, 'Register model').ModelApprovalStatus).toBe('Approved');
+
+    const model = expectedName(PREFIX, 'model', 'first-run');
+    const config = expectedName(PREFIX, 'config', 'first-run');
+    const artifact = `s3://${first.lakeBucketName}/models/first-run/${expectedName(PREFIX, 'train', 'first-run')}/output/model.tar.gz`;
+    expect(onlyCall(execution, 'Create model')).toMatchObject({
+      ModelName: model, ExecutionRoleArn: first.modelRoleArn, EnableNetworkIsolation: true, PrimaryContainer: { ModelDataUrl: artifact },
+    });
+    expect(onlyCall(execution, 'Find endpoint')).toEqual({ NameContains: STOCKS_ENDPOINT, MaxResults: 100 });
+    expect(execution.visited).toContain('No endpoint yet');
+    expect(onlyCall(execution, 'Create endpoint config')).toMatchObject({
+      EndpointConfigName: config, ProductionVariants: [{ VariantName: 'primary', ModelName: model, InstanceType: 'ml.m5.large', InitialInstanceCount: 2 }],
+    });
+    expect(onlyCall(execution, 'Create endpoint')).toEqual({ EndpointName: STOCKS_ENDPOINT, EndpointConfigName: config });
+    expect(aws.createdEndpoints).toEqual([{ name: STOCKS_ENDPOINT, config }]);
+    for (const state of ['Describe endpoint', 'Update endpoint', 'Delete superseded config']) expect(callsTo(execution, state)).toEqual([]);
+    // Creating first, then InService on the new config.
+    expect(callsTo(execution, 'Check endpoint')).toHaveLength(2);
+    expect(aws.endpointConfig).toBe(config);
+    expect(aws.deletedEndpointConfigs).toEqual([]);
+    expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', 'first-run')]);
+    expect(aws.published.map((m) => m.message)).toEqual([expect.objectContaining({ outcome: 'deployed', endpoint: STOCKS_ENDPOINT })]);
+    expect(aws.createdModels.map((m) => m.modelDataUrl)).toEqual([artifact, artifact]);
+    expectEveryNameFitsSageMaker(execution);
+  });
+
+  test('an endpoint whose name only contains the target\'s is not taken for it: the run still creates the target', async () => {
+    const { run: execution, aws } = await runFirst({ otherEndpoints: [`${STOCKS_ENDPOINT}-canary`, `old-${STOCKS_ENDPOINT}`] });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(callsTo(execution, 'Create endpoint')).toHaveLength(1);
+    expect(callsTo(execution, 'Update endpoint')).toEqual([]);
+    expect(aws.createdEndpoints.map((e) => e.name)).toEqual([STOCKS_ENDPOINT]);
+  });
+
+  test('once the endpoint exists, the next run updates it with the guardrails and deletes the config the first run created', async () => {
+    const firstConfig = expectedName(PREFIX, 'config', 'first-run');
+    const { run: execution, aws } = await runFirst({ endpointExists: true, currentEndpointConfig: firstConfig, otherEndpoints: [`${STOCKS_ENDPOINT}-canary`] }, 'second-run');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited).not.toContain('No endpoint yet');
+    expect(callsTo(execution, 'Create endpoint')).toEqual([]);
+    expect(onlyCall(execution, 'Update endpoint')).toMatchObject({
+      EndpointName: STOCKS_ENDPOINT,
+      EndpointConfigName: expectedName(PREFIX, 'config', 'second-run'),
+      DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: STOCKS_ROLLBACK_ALARM }] } },
+    });
+    expect(aws.deletedEndpointConfigs).toEqual([firstConfig]);
+  });
+
+  test('a created endpoint that ends Failed is deleted with its config and model, so the next run creates it again', async () => {
+    const { run: execution, aws } = await runFirst({ deployment: DeploymentOutcome.FAILS });
+    const config = expectedName(PREFIX, 'config', 'first-run');
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('DeploymentFailed');
+    expect(execution.cause).toBe(`${STOCKS_ENDPOINT} is Failed after creation with ${config}`);
+    expect(execution.visited.slice(-6)).toEqual(['First deployment failed', 'Discard new endpoint', 'Discard new config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(aws.deletedEndpoints).toEqual([STOCKS_ENDPOINT]);
+    expect(aws.endpointExists).toBe(false);
+    expect(aws.deletedEndpointConfigs).toEqual([config]);
+    expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', 'first-run'), expectedName(PREFIX, 'model', 'first-run')]);
+    expect(aws.published.map((m) => m.message.outcome)).toEqual(['failed']);
+  });
+
+  test('a failed CreateEndpoint discards the new config and model, and the notification carries its error', async () => {
+    const { run: execution, aws } = await runFirst({ failures: { 'sagemaker:createEndpoint': new FakeServiceError('SageMaker.ResourceLimitExceededException', 'ml.m5.large for endpoint usage') } });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.visited.slice(-5)).toEqual(['Create endpoint', 'Discard new config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(aws.deletedEndpoints).toEqual([]);
+    expect(aws.published[0].message).toMatchObject({ error: 'SageMaker.ResourceLimitExceededException' });
+  });
+});
 
 describe('pollution (DeepAR, registered without an endpoint)', () => {
   let pollution: SynthesizedPipeline;

@@ -107,7 +107,7 @@ describe('CSV ingest handler against kinesalite and s3rver', () => {
       + '"ACME, INC",RETAIL,-1.5,20\r\n' // 3 good: quoted comma
       + 'BAD,RETAIL,1.0\r\n' // 4 wrong column count
       + 'XYZ,ENERGY,abc,12.0\r\n' // 5 non-numeric double
-      + '\r\n' // 6 empty line
+      + '\r\n' // 6 empty line: skipped, not rejected
       + '"Q""T",FINANCIAL,1e-3,5\r\n' // 7 good: escaped quote
       + 'NANCO,ENERGY,NaN,3\r\n' // 8 NaN is not a finite double
       + '"MULTI\r\nLINE",HEALTHCARE,2,3\r\n' // 9-10 good: quoted line break
@@ -131,7 +131,6 @@ describe('CSV ingest handler against kinesalite and s3rver', () => {
     expect(rejected.map((r) => [r.line, r.raw])).toEqual([
       [4, 'BAD,RETAIL,1.0'],
       [5, 'XYZ,ENERGY,abc,12.0'],
-      [6, ''],
       [8, 'NANCO,ENERGY,NaN,3'],
       [11, 'BRO"KEN,RETAIL,1,2'],
       [12, ',RETAIL,1,2'],
@@ -139,13 +138,75 @@ describe('CSV ingest handler against kinesalite and s3rver', () => {
     expect(rejected.map((r) => r.reason)).toEqual([
       'expected 4 fields but found 3',
       "column 'change' must be a finite decimal number such as 12.5 or 1e-3, got \"abc\"",
-      'empty line',
       "column 'change' must be a finite decimal number such as 12.5 or 1e-3, got \"NaN\"",
       'malformed CSV: field 1 has a quote inside an unquoted value; quote the whole field and double any quote inside it',
       "column 'ticker_symbol' is required but empty",
     ]);
     expect(new Set(rejected.map((r) => r.source))).toEqual(new Set([`s3://${LANDING_BUCKET}/bad rows.csv`]));
-    expect(emittedMetrics(logSpy)[0]).toMatchObject({ RowsIngested: 5, RowsRejected: 6 });
+    expect(emittedMetrics(logSpy)[0]).toMatchObject({ RowsIngested: 5, RowsRejected: 5, BlankLinesSkipped: 1 });
+  });
+
+  test('a file with blank lines delivers every good row, with zero rejected rows for the blanks', async () => {
+    const sample = readFileSync(path.join(SAMPLE_DATA_DIR, 'stocks_sample.csv'), 'utf8');
+    const [header, ...rows] = sample.split('\n').filter((l) => l.length > 0);
+    const expectedRows = rows.map((line) => {
+      const [ticker, sector, change, price] = line.split(',');
+      return { ticker_symbol: ticker, sector, change: parseFloat(change), price: parseFloat(price) };
+    });
+    // Blank lines everywhere a spreadsheet export or a hand edit leaves them: before the header,
+    // between rows (LF and CRLF, one or several), and trailing. 84 in all, as in the report.
+    const blanksBefore = [2, 1, 3, 1, 1, 5, 1, 2, 1, 1]; // before each of the 10 rows: 18
+    const trailing = 84 - 2 - 18;
+    const body = '\n\n' + header + '\n'
+      + rows.map((row, i) => (i % 2 === 0 ? '\n' : '\r\n').repeat(blanksBefore[i]) + row + '\n').join('')
+      + '\n'.repeat(trailing);
+    const blankLines = body.split('\n').slice(0, -1).filter((l) => l === '' || l === '\r').length;
+    expect(blankLines).toBe(84);
+    await harness.upload('with blanks.csv', body);
+    await harness.loadHandler(schema)(harness.event('with blanks.csv'));
+
+    expect(rows).toHaveLength(10);
+    const delivered = await harness.readStream();
+    expect(delivered).toHaveLength(expectedRows.length);
+    expect(rowsChecksum(delivered)).toBe(rowsChecksum(expectedRows));
+    expect(await harness.rejectedRows()).toEqual([]);
+    expect(emittedMetrics(logSpy)[0]).toMatchObject({ RowsIngested: expectedRows.length, RowsRejected: 0, BlankLinesSkipped: 84, FilesRejected: 0 });
+    const [stateKey] = await harness.listLake('_freshet/ingest-state/stocks/');
+    expect(JSON.parse(await harness.readLake(stateKey))).toMatchObject({ status: 'complete', rowsRejected: 0, blankLinesSkipped: 84 });
+  });
+
+  test('blank lines are counted once across a failed invocation and its resumed retry', async () => {
+    const [header, ...rows] = readFileSync(path.join(SAMPLE_DATA_DIR, 'stocks_all.csv'), 'utf8').split('\n').filter((l) => l.length > 0);
+    // A blank line after every 1000th row: 153 of them, on both sides of the first checkpoint.
+    const body = [header, ...rows.flatMap((row, i) => ((i + 1) % 1000 === 0 ? [row, ''] : [row]))].join('\n') + '\n';
+    const blanks = Math.floor(rows.length / 1000);
+    expect(blanks).toBe(153);
+    await harness.upload('blanks.csv', body);
+    const event = harness.event('blanks.csv');
+    const proxy = await startKinesisFaultProxy({
+      target: harness.kinesis.endpoint, throttleCallShare: 0, failEntryShare: 0, seed: 1, outageAfterCalls: 1,
+    });
+    try {
+      await expect(harness.loadHandler(schema, { PUT_MAX_ATTEMPTS: '2' }, proxy.endpoint)(event)).rejects.toThrow(/still failing after 2 attempts/);
+    } finally {
+      await proxy.stop();
+    }
+    const [stateKey] = await harness.listLake('_freshet/ingest-state/stocks/');
+    const partial = JSON.parse(await harness.readLake(stateKey));
+    expect(partial.status).toBe('in-progress');
+    expect(partial.blankLinesSkipped).toBeGreaterThan(0);
+    expect(partial.blankLinesSkipped).toBeLessThan(blanks);
+
+    await harness.loadHandler(schema)(event);
+    const delivered = await harness.readStream();
+    expect(delivered).toHaveLength(153_580);
+    expect(rowsChecksum(delivered)).toBe(expectedChecksum);
+    expect(await harness.rejectedRows()).toEqual([]);
+    expect(JSON.parse(await harness.readLake(stateKey))).toMatchObject({ status: 'complete', rowsRejected: 0, blankLinesSkipped: blanks });
+    // The retry reports only what it added: the two together count each blank line once.
+    const retried = emittedMetrics(logSpy).at(-1)!;
+    expect(retried.BlankLinesSkipped + partial.blankLinesSkipped).toBe(blanks);
+    expect(retried.RowsRejected).toBe(0);
   });
 
   test('a file over the size limit is quarantined with its reason, unread', async () => {

@@ -36,6 +36,8 @@ export interface TaskCall {
   readonly resource: string;
   /** The task's input after InputPath and Parameters: the request the service would have received. */
   readonly parameters: any;
+  /** What the fake answered, when it answered (absent when it raised a service error). */
+  readonly response?: any;
 }
 
 export interface RunStateMachineOptions {
@@ -115,15 +117,22 @@ export async function runStateMachine(definition: AslDefinition, options: RunSta
       const previousCalls = callCounts.get(name) ?? 0;
       callCounts.set(name, previousCalls + 1);
       // A deep copy, so a later state (or fake) mutating its input cannot rewrite the record.
-      calls.push({ state: name, resource: state.Resource, parameters: cloneJson(parameters) });
+      const call: { state: string; resource: string; parameters: any; response?: any } = {
+        state: name, resource: state.Resource, parameters: cloneJson(parameters),
+      };
+      calls.push(call);
       const fake = options.taskResponses?.[name];
       if (fake === undefined) {
         missingFakes.push(name);
         throw new FakeServiceError('Harness.MissingTaskResponse', `No fake for Task state "${name}" in taskResponses.`);
       }
-      if (typeof fake !== 'function') return cloneJson(fake ?? {});
+      if (typeof fake !== 'function') {
+        call.response = cloneJson(fake ?? {});
+        return cloneJson(fake ?? {});
+      }
       try {
         const response = await (fake as TaskFake)(cloneJson(parameters), { state: name, resource: state.Resource, previousCalls });
+        call.response = cloneJson(response ?? {});
         return cloneJson(response ?? {});
       } catch (error) {
         // Only FakeServiceError is a service failure; anything else is a bug in the test's fake.

@@ -140,9 +140,15 @@ export function fakeReference(logicalId: string, type: string, attribute: string
       case 'AWS::KMS::Key': return `arn:${partition}:kms:${region}:${account}:key/key-${logicalId}`;
       case 'AWS::StepFunctions::StateMachine': return `arn:${partition}:states:${region}:${account}:stateMachine:${logicalId}`;
       case 'AWS::Logs::LogGroup': return `arn:${partition}:logs:${region}:${account}:log-group:${logicalId}:*`;
+      case 'AWS::KinesisFirehose::DeliveryStream': return `arn:${partition}:firehose:${region}:${account}:deliverystream/${logicalId}`;
+      case 'AWS::IoT::TopicRule': return `arn:${partition}:iot:${region}:${account}:rule/${logicalId}`;
+      case 'AWS::Scheduler::Schedule': return `arn:${partition}:scheduler:${region}:${account}:schedule/default/${logicalId}`;
+      case 'AWS::SecretsManager::Secret': return `arn:${partition}:secretsmanager:${region}:${account}:secret:${logicalId}`;
       default: {
         const [, service = 'unknown', resourceType = 'resource'] = type.split('::');
-        return `arn:${partition}:${service.toLowerCase()}:${region}:${account}:${kebab(resourceType)}/${logicalId}`;
+        // The ARN's service prefix where it differs from the CloudFormation namespace.
+        const prefix = ARN_SERVICES[service] ?? service.toLowerCase();
+        return `arn:${partition}:${prefix}:${region}:${account}:${kebab(resourceType)}/${logicalId}`;
       }
     }
   };
@@ -155,8 +161,13 @@ export function fakeReference(logicalId: string, type: string, attribute: string
       case 'AWS::SQS::Queue': return `https://sqs.${region}.amazonaws.com/${account}/${logicalId}`;
       case 'AWS::S3::Bucket': return bucketName;
       case 'AWS::KMS::Key': return `key-${logicalId}`;
+      case 'AWS::SecretsManager::Secret': return arn();
       default: return logicalId;
     }
+  }
+  if (/^(Custom::|AWS::CloudFormation::CustomResource$)/.test(type) && /secret\w*arn$/i.test(attribute)) {
+    // A custom resource that returns a secret's ARN (e.g. a namespace's managed admin secret): a Secrets Manager ARN.
+    return `arn:${partition}:secretsmanager:${region}:${account}:secret:${logicalId}-${attribute.replace(/[^A-Za-z0-9]/g, '')}`;
   }
   if (attribute === 'Arn' || attribute.endsWith('Arn')) return arn();
   if (type === 'AWS::S3::Bucket' && attribute === 'DomainName') return `${bucketName}.s3.amazonaws.com`;
@@ -166,12 +177,14 @@ export function fakeReference(logicalId: string, type: string, attribute: string
   return `${logicalId}.${attribute}`;
 }
 
+const ARN_SERVICES: Record<string, string> = { RedshiftServerless: 'redshift-serverless', StepFunctions: 'states', KinesisFirehose: 'firehose' };
+
 function kebab(text: string): string {
   return text.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
-/** Resolves CloudFormation intrinsics in a template fragment to concrete fakes. */
-class TemplateResolver {
+/** Resolves CloudFormation intrinsics in a template fragment to concrete fakes (see {@link fakeReference}). */
+export class TemplateResolver {
   private readonly conditionCache = new Map<string, boolean>();
 
   constructor(private readonly template: CfnTemplate, private readonly options: ResolveOptions) {}

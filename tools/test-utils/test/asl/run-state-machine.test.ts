@@ -71,11 +71,12 @@ describe('runStateMachine', () => {
       state: 'ReadMetrics',
       resource: 'arn:aws:states:::aws-sdk:s3:getObject',
       parameters: { Bucket: workflow.bucketName, Key: 'evaluation/run-42/evaluation.json' },
+      response: metricsBody(['rmse', 'mae']),
     });
     // Map iterations may run concurrently: compare them as a set.
     expect(run.calls.slice(1).map((c) => JSON.stringify(c)).sort()).toEqual([
-      { state: 'PublishMetric', resource: 'arn:aws:states:::sns:publish', parameters: { TopicArn: workflow.topicArn, Message: 'mae' } },
-      { state: 'PublishMetric', resource: 'arn:aws:states:::sns:publish', parameters: { TopicArn: workflow.topicArn, Message: 'rmse' } },
+      { state: 'PublishMetric', resource: 'arn:aws:states:::sns:publish', parameters: { TopicArn: workflow.topicArn, Message: 'mae' }, response: { MessageId: 'id-mae' } },
+      { state: 'PublishMetric', resource: 'arn:aws:states:::sns:publish', parameters: { TopicArn: workflow.topicArn, Message: 'rmse' }, response: { MessageId: 'id-rmse' } },
     ].map((c) => JSON.stringify(c)));
     expect(run.output).toEqual({ skip: false, evaluation: { metrics: { names: ['rmse', 'mae'] } } });
     // The Wait of an hour was skipped: the run finished within Jest's timeout.

@@ -21,12 +21,13 @@ from .spec import DatasetSpec
 #: Arguments every run needs.
 REQUIRED = ("JOB_NAME", "schema", "dataset", "lake_bucket", "database", "curated_table")
 #: Arguments with a default; ``JOB_RUN_ID`` is added by Glue itself.
-OPTIONAL = ("raw_prefix", "curated_prefix", "rejected_prefix", "derived_columns", "dq_ruleset", "run_id", "JOB_RUN_ID")
+OPTIONAL = ("raw_prefix", "curated_prefix", "rejected_prefix", "derived_columns", "dq_ruleset", "metrics_namespace", "run_id", "JOB_RUN_ID")
 
 #: The run id the construct passes to scheduled runs; made unique with Glue's own run id.
 SCHEDULED_RUN_ID = "scheduled"
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_NAMESPACE = re.compile(r"^[A-Za-z0-9./#:_-]{1,255}$")
 
 
 class ArgumentError(ValueError):
@@ -48,6 +49,8 @@ class JobArguments:
     derived: list[DerivedColumn]
     run_id: str
     dq_ruleset: Optional[str]
+    #: Where the run's metrics go; ``None`` (a local run) publishes none.
+    metrics_namespace: Optional[str] = None
 
     @property
     def lake_root(self) -> str:
@@ -91,6 +94,9 @@ def parse_arguments(options: Mapping[str, str], today: Optional[dt.date] = None)
     dq_ruleset = options.get("dq_ruleset") or None
     if dq_ruleset is not None:
         parse_ruleset(dq_ruleset)
+    metrics_namespace = options.get("metrics_namespace") or None
+    if metrics_namespace is not None and (not _NAMESPACE.match(metrics_namespace) or metrics_namespace.startswith("AWS/")):
+        raise ArgumentError(f"--metrics_namespace '{metrics_namespace}' is not a custom CloudWatch namespace, e.g. 'Freshet/Etl'.")
     return JobArguments(
         job_name=options["JOB_NAME"],
         spec=spec,
@@ -103,4 +109,5 @@ def parse_arguments(options: Mapping[str, str], today: Optional[dt.date] = None)
         derived=parse_derived_columns(options.get("derived_columns") or "[]", spec),
         run_id=resolve_run_id(options, today or dt.datetime.now(dt.timezone.utc).date()),
         dq_ruleset=dq_ruleset,
+        metrics_namespace=metrics_namespace,
     )

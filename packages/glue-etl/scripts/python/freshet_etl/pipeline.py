@@ -22,6 +22,7 @@ from .counts import RunCounts
 from .derivations import DerivedColumn, add_derived_columns
 from .lake_io import LakeIO
 from .partitioning import add_partition_columns
+from .run_metrics import id_column_warning
 from .spec import PARTITION_COLUMNS, DatasetSpec
 from .validation import ARRIVAL, LINE, REASONS, SOURCE_FILE, validate_lines
 
@@ -161,6 +162,9 @@ def run_etl(
     try:
         counts = outcome.counts.check()
         LOG.info("freshet_etl counts %s", counts.to_json())
+        suspect = id_column_warning(counts, config.spec)
+        if suspect:
+            LOG.warning("freshet_etl idColumn: %s", suspect)
         if counts.rejected > 0 or counts.curated > 0:
             new_rows = pin(outcome.curated) if counts.curated > 0 else None
             if new_rows is not None and quality_gate is not None:

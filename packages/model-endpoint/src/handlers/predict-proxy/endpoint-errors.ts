@@ -34,7 +34,22 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
  */
 const ENDPOINT_NOT_SERVING = /endpoint .* (not found|is not in service|is being (updated|created)|is (updating|creating))/i;
 
-export function mapEndpointError(error: unknown, retryAfterSeconds: number): EndpointFailure {
+/** SageMaker Runtime's answer for an endpoint that does not exist: "Endpoint <name> of account <id> not found." */
+const ENDPOINT_NOT_FOUND = /endpoint .* not found/i;
+
+/**
+ * How the proxy tells callers about an endpoint failure.
+ * `awaitingFirstModel`: the retraining workflow creates the endpoint, so a missing one means the first model is still training.
+ */
+export interface EndpointErrorContext {
+  readonly retryAfterSeconds: number;
+  readonly awaitingFirstModel?: boolean;
+  readonly firstModelRetryAfterSeconds?: number;
+}
+
+export function mapEndpointError(error: unknown, retryAfterSecondsOrContext: number | EndpointErrorContext): EndpointFailure {
+  const context = typeof retryAfterSecondsOrContext === 'number' ? { retryAfterSeconds: retryAfterSecondsOrContext } : retryAfterSecondsOrContext;
+  const retryAfterSeconds = context.retryAfterSeconds;
   const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; OriginalStatusCode?: number };
   const name = String(e?.name ?? 'Error');
   const message = String(e?.message ?? '');
@@ -46,6 +61,14 @@ export function mapEndpointError(error: unknown, retryAfterSeconds: number): End
   }
   if (RETRYABLE.has(name) || httpStatus === 429 || httpStatus === 503 || NETWORK_CODES.has(networkCode)) {
     return { status: 503, retryAfterSeconds, errorName: name, message: 'The model endpoint is busy or updating; retry after the Retry-After delay.' };
+  }
+  if (context.awaitingFirstModel && name === 'ValidationError' && ENDPOINT_NOT_FOUND.test(message)) {
+    return {
+      status: 503,
+      retryAfterSeconds: context.firstModelRetryAfterSeconds ?? 300,
+      errorName: 'FirstModelTraining',
+      message: 'A first model is still training: the endpoint appears when the first retraining run passes its quality gate. Retry after the Retry-After delay.',
+    };
   }
   if (name === 'ValidationError' && ENDPOINT_NOT_SERVING.test(message)) {
     return { status: 503, retryAfterSeconds, errorName: name, message: 'The model endpoint is not serving yet; retry after the Retry-After delay.' };

@@ -2,6 +2,8 @@
 export interface IngestCounts {
   readonly rowsIngested: number;
   readonly rowsRejected: number;
+  /** Empty lines, skipped as Python's csv and pandas skip them: neither rows nor rejections. */
+  readonly blankLinesSkipped: number;
   readonly filesRejected: number;
   readonly putRecordsRetries: number;
   readonly duplicateDeliveries: number;
@@ -16,7 +18,7 @@ export const METRIC_NAMESPACE = 'Freshet/Ingest';
  * call on the hot path.
  */
 export function emitIngestMetrics(dataset: string, counts: IngestCounts, log: (line: string) => void = console.log): void {
-  const names: (keyof IngestCounts)[] = ['rowsIngested', 'rowsRejected', 'filesRejected', 'putRecordsRetries', 'duplicateDeliveries'];
+  const names: (keyof IngestCounts)[] = ['rowsIngested', 'rowsRejected', 'blankLinesSkipped', 'filesRejected', 'putRecordsRetries', 'duplicateDeliveries'];
   const metricName = (name: string): string => name.charAt(0).toUpperCase() + name.slice(1);
   const values = Object.fromEntries(names.map((name) => [metricName(name), counts[name]]));
   log(JSON.stringify({

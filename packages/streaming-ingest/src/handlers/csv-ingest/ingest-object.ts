@@ -1,7 +1,7 @@
 import { Readable } from 'stream';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { csvRecords } from './csv-lines';
+import { CsvRecord, csvRecords } from './csv-lines';
 import { FileQuarantine } from './file-quarantine';
 import { IngestConfig } from './ingest-config';
 import { IngestCounts } from './ingest-metrics';
@@ -20,8 +20,9 @@ export interface IngestClients {
 /**
  * Ingests one uploaded CSV object version: streams it, types each row,
  * sends good rows to Kinesis as aggregated records and writes bad rows to
- * the lake with their line and reason. Rows in = rows ingested + rows
- * rejected, always.
+ * the lake with their line and reason. Empty lines are skipped and counted
+ * apart, as common CSV readers skip them. Lines in = rows ingested + rows
+ * rejected + blank lines skipped, always.
  */
 export async function ingestObject(
   config: IngestConfig,
@@ -35,7 +36,7 @@ export async function ingestObject(
   const versionId = eventVersionId ?? head.VersionId;
   const source: SourceObject = { bucket, key, version: versionId && versionId !== 'null' ? versionId : `etag:${head.ETag ?? ''}` };
   const store = new IngestStateStore(clients.s3, config.lakeBucket, dataset);
-  const none = { rowsIngested: 0, rowsRejected: 0, filesRejected: 0, putRecordsRetries: 0, duplicateDeliveries: 0 };
+  const none = { rowsIngested: 0, rowsRejected: 0, blankLinesSkipped: 0, filesRejected: 0, putRecordsRetries: 0, duplicateDeliveries: 0 };
 
   const previous = await store.read(source);
   if (previous && previous.status !== 'in-progress') {
@@ -58,6 +59,7 @@ export async function ingestObject(
   const resumeAfterLine = previous?.resumeAfterLine ?? 0;
   let rowsIngested = previous?.rowsIngested ?? 0;
   let rowsRejected = previous?.rowsRejected ?? 0;
+  let blankLinesSkipped = previous?.blankLinesSkipped ?? 0;
   const rejected = new RejectedRowWriter(clients.s3, config.lakeBucket, dataset, source, previous?.rejectedParts ?? 0);
   const writer = new KinesisWriter(clients.kinesis, config.streamName, config.retry);
   const aggregator = new RecordAggregatorBuffer(objectId(source).slice(0, 16));
@@ -73,7 +75,7 @@ export async function ingestObject(
     readyBytes = 0;
     readyRows = 0;
     await rejected.flush();
-    await store.write({ status: 'in-progress', source, resumeAfterLine: doneThroughLine, rowsIngested, rowsRejected, rejectedParts: rejected.partsWritten });
+    await store.write({ status: 'in-progress', source, resumeAfterLine: doneThroughLine, rowsIngested, rowsRejected, blankLinesSkipped, rejectedParts: rejected.partsWritten });
   };
   // All rows before `nextLine` are in `ready` or the rejected buffer, so a checkpoint there is exact.
   const enqueue = async (aggregate: AggregatedRecord, nextLine: number): Promise<void> => {
@@ -87,7 +89,12 @@ export async function ingestObject(
 
   const object = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
   const records = csvRecords(decodeUtf8(object.Body as Readable));
-  const header = await records.next();
+  let header = await records.next();
+  // Blank lines before the header are skipped too (counted once: not again on a resumed run).
+  while (!header.done && isBlankLine(header.value)) {
+    if (header.value.line > resumeAfterLine) blankLinesSkipped++;
+    header = await records.next();
+  }
   if (header.done || !header.value.fields) {
     (object.Body as Readable).destroy();
     return quarantine(header.done ? 'The file is empty; a CSV upload needs a header line.' : `The header line is not valid CSV: ${header.value.error}.`);
@@ -100,10 +107,14 @@ export async function ingestObject(
     return quarantine((error as Error).message);
   }
 
-  let lastLine = 1;
+  let lastLine = header.value.line;
   for await (const record of records) {
     lastLine = record.line;
     if (record.line <= resumeAfterLine) continue;
+    if (isBlankLine(record)) {
+      blankLinesSkipped++;
+      continue;
+    }
     const typed = record.fields ? typing.type(record.fields) : { reason: `malformed CSV: ${record.error}` };
     if ('json' in typed) {
       const completed = aggregator.add(typed.json);
@@ -119,13 +130,23 @@ export async function ingestObject(
     readyRows += last.userRecords;
   }
   await checkpoint(lastLine);
-  await store.write({ status: 'complete', source, resumeAfterLine: lastLine, rowsIngested, rowsRejected, rejectedParts: rejected.partsWritten });
+  await store.write({ status: 'complete', source, resumeAfterLine: lastLine, rowsIngested, rowsRejected, blankLinesSkipped, rejectedParts: rejected.partsWritten });
   return {
     ...none,
     rowsIngested: rowsIngested - (previous?.rowsIngested ?? 0),
     rowsRejected: rowsRejected - (previous?.rowsRejected ?? 0),
+    blankLinesSkipped: blankLinesSkipped - (previous?.blankLinesSkipped ?? 0),
     putRecordsRetries: writer.retries,
   };
+}
+
+/**
+ * An empty line (a CRLF's CR is already stripped): Python's csv and pandas
+ * skip these, so they are not rows. A line of spaces is not blank: it is
+ * typed, and rejected if it does not fit the schema.
+ */
+function isBlankLine(record: CsvRecord): boolean {
+  return record.raw === '';
 }
 
 /** Decodes bytes as UTF-8 across chunk boundaries without buffering the object. */

@@ -26,6 +26,11 @@ export interface IngestState {
   readonly resumeAfterLine: number;
   readonly rowsIngested: number;
   readonly rowsRejected: number;
+  /**
+   * Empty lines skipped so far.
+   * @default 0 - states written before blank lines were counted
+   */
+  readonly blankLinesSkipped?: number;
   /** Parts of rejected rows written so far; the next part gets this number plus one. */
   readonly rejectedParts: number;
   readonly updatedAt: string;

@@ -56,8 +56,9 @@ describe('csvRecords', () => {
     ]);
   });
 
-  test('an empty line is a record with one empty field, so the validator can reject it', async () => {
+  test('an empty line is a record with one empty field and empty raw text, so the ingest can skip it', async () => {
     const records = await collect('a,b\n\nc,d\n');
     expect(records.map((r) => r.fields)).toEqual([['a', 'b'], [''], ['c', 'd']]);
+    expect(records[1]).toMatchObject({ line: 2, raw: '' });
   });
 });

@@ -1,0 +1,53 @@
+import { CfnOutput, StageProps } from 'aws-cdk-lib';
+
+/** Who runs the post-deployment smoke tests: a role of the pipeline account, by name. */
+export interface SmokeTestRunner {
+  /** The pipeline account. */
+  readonly account: string;
+  /** The smoke-test CodeBuild project's role name, which may assume the stage's smoke-test role. */
+  readonly roleName: string;
+}
+
+/** Where one stage differs from another. */
+export interface StageSettings {
+  /** The lower-case stage name (`dev`, `prod`): it names the alarms (`freshet-<name>-...`) and the smoke-test role. */
+  readonly name: string;
+  /** The address subscribed to the stage's alarm topic (Prod: the on-call address). */
+  readonly alarmEmail: string;
+  /**
+   * Whether a person approves each retrained model before it deploys.
+   * @default false - models that pass the gate deploy
+   */
+  readonly manualModelApproval?: boolean;
+  /**
+   * Instances behind each endpoint.
+   * @default 1
+   */
+  readonly endpointInstanceCount?: number;
+  /**
+   * Whether the stage watches both endpoints for drift (a Monitoring stack of
+   * MonitorRetrainTrigger), so a drift or model-quality alarm retrains the model.
+   * @default false
+   */
+  readonly monitorEndpoints?: boolean;
+  /**
+   * The pipeline role that may assume the stage's smoke-test role.
+   * @default - no smoke-test role
+   */
+  readonly smokeTestRunner?: SmokeTestRunner;
+}
+
+/** Properties of {@link MlPlatformStage}. */
+export interface MlPlatformStageProps extends StageProps {
+  readonly settings: StageSettings;
+}
+
+/** The stack outputs of a stage that the post-deployment smoke tests read (`envFromCfnOutputs`). */
+export interface StageOutputs {
+  readonly stocksApiUrl: CfnOutput;
+  readonly pollutionApiUrl: CfnOutput;
+  readonly landingBucketName: CfnOutput;
+  readonly uploadPrefix: CfnOutput;
+  readonly stocksStreamName: CfnOutput;
+  readonly smokeTestRoleArn?: CfnOutput;
+}

@@ -1,0 +1,261 @@
+"""MonitorRetrainTrigger drift job (SageMaker Processing entry point).
+
+Compares one window of an endpoint's captured requests with the drift baseline of the model
+that serves them (PSI per feature, null and invalid shares, prediction drift) and, when
+ground truth is given, scores the captured predictions against it. Writes report.json,
+report.html and metrics.json to the report folder. Arguments and outputs: README.md
+("Drift job"). Exit code 0 on every window (also "not enough data" and corrupt lines);
+1 with the reason on stderr and in /opt/ml/output/message for bad arguments or a missing
+baseline.
+
+The job's code folder holds this file, ``freshet_drift/`` and RetrainPipeline's
+``freshet_ml/`` (the code that wrote the baseline), side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from freshet_ml.capture import CaptureError, parse_time, payload_format_for, request_layout
+from freshet_ml.errors import DEFAULT_MESSAGE_FILE, JobFailure, report_failure
+from freshet_ml.predictions import FILE_NAME as PREDICTION_BASELINE
+from freshet_ml.schema import load_schema
+
+from freshet_drift.quality import metric_name, model_quality
+from freshet_drift.report import NOT_ENOUGH_DATA, write_outputs
+from freshet_drift.window import WindowReader
+
+ALGORITHMS = ("xgboost", "autogluon", "deepar", "custom")
+TASK_TYPES = ("regression", "binary_classification", "multiclass_classification", "forecasting")
+PROCESSING = Path("/opt/ml/processing")
+DEFAULT_DIRS = {"capture_dir": "capture", "baseline_dir": "baseline", "ground_truth_dir": "ground-truth", "report_dir": "report", "prediction_baseline_dir": "prediction-baseline"}
+#: quality metric -> task type, when neither --task-type nor the prediction baseline says
+METRIC_TASKS = {"rmse": "regression", "mae": "regression", "r2": "regression", "auc": "binary_classification", "wql": "forecasting", "mape": "forecasting"}
+
+
+def in_sagemaker() -> bool:
+    return PROCESSING.is_dir() or Path("/opt/ml/config/processingjobconfig.json").is_file()
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Freshet drift job: one window of captured requests against the serving model's baseline")
+    parser.add_argument("--endpoint-name", required=True)
+    parser.add_argument("--window-start", required=True, help="ISO 8601; requests at or after it count")
+    parser.add_argument("--window-end", required=True, help="ISO 8601; requests before it count")
+    parser.add_argument("--schema", required=True, help="DatasetSchema.toSpec() JSON, or a path to it (as preprocess takes it)")
+    parser.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    parser.add_argument("--payload-format", default=None, help="xgboost-csv | autogluon-csv | deepar-json (default: the algorithm's; required for custom)")
+    parser.add_argument("--task-type", default=None, choices=TASK_TYPES, help="default: the prediction baseline's, else from --quality-metric")
+    parser.add_argument("--psi-threshold", type=float, default=0.2)
+    parser.add_argument("--feature-thresholds", default="{}", help='JSON {"feature": psi}')
+    parser.add_argument("--prediction-threshold", type=float, default=None, help="PSI of the outputs (default: --psi-threshold)")
+    parser.add_argument("--min-samples", type=int, default=100)
+    parser.add_argument("--quality-metric", default=None, help="rmse | mae | r2 | auc | accuracy | f1 | wql | mape (default: the task's primary metric)")
+    parser.add_argument("--quality-threshold", type=float, default=None)
+    parser.add_argument("--min-quality-matches", type=int, default=30, help="fewer matched pairs publish no ModelQuality")
+    parser.add_argument("--quantiles", default="0.1,0.5,0.9", help="forecasting: the wQL's quantiles (evaluate's default)")
+    parser.add_argument("--threshold", type=float, default=0.5, help="binary: class-1 score at or above which the class is 1")
+    for name in DEFAULT_DIRS:
+        parser.add_argument("--" + name.replace("_", "-"), default=None)
+    parser.add_argument("--failure-file", default=DEFAULT_MESSAGE_FILE)
+    args = parser.parse_args(argv)
+    sagemaker = in_sagemaker()
+    for name, local in DEFAULT_DIRS.items():
+        if getattr(args, name) is None and sagemaker:
+            setattr(args, name, str(PROCESSING / local))
+    missing = [f"--{n.replace('_', '-')}" for n in ("capture_dir", "baseline_dir", "report_dir") if getattr(args, n) is None]
+    if missing:
+        parser.error(f"{', '.join(missing)} required outside SageMaker Processing")
+    return args
+
+
+def window_bounds(args: argparse.Namespace) -> tuple:
+    try:
+        start, end = parse_time(args.window_start), parse_time(args.window_end)
+    except CaptureError as error:
+        raise JobFailure(f"--window-start/--window-end must be ISO 8601 times such as 2026-12-01T00:00:00Z ({error}).") from error
+    if end <= start:
+        raise JobFailure(f"--window-end {args.window_end} is not after --window-start {args.window_start}.")
+    return start, end
+
+
+def feature_thresholds(args: argparse.Namespace, features: Dict[str, Any]) -> Dict[str, float]:
+    try:
+        given = json.loads(args.feature_thresholds or "{}")
+    except json.JSONDecodeError as error:
+        raise JobFailure(f"--feature-thresholds is not valid JSON ({error}): pass {{\"feature\": psi}}.") from error
+    if not isinstance(given, dict) or any(not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0 for v in given.values()):
+        raise JobFailure('--feature-thresholds must map feature names to positive PSI thresholds, e.g. {"change": 0.25}.')
+    unknown = sorted(set(given) - set(features))
+    if unknown:
+        raise JobFailure(f"--feature-thresholds names {', '.join(unknown)}, not features of the baseline ({', '.join(features)}).")
+    return {name: float(given.get(name, args.psi_threshold)) for name in features}
+
+
+def load_json(path: Path, what: str) -> Dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise JobFailure(f"{what} {path} cannot be read ({error}).") from error
+
+
+def prediction_baseline(args: argparse.Namespace) -> Optional[Dict[str, Any]]:
+    """prediction-baseline.json from the baseline folder, else from --prediction-baseline-dir (evaluation/<run>/)."""
+    for folder in (args.baseline_dir, args.prediction_baseline_dir):
+        if folder and (Path(folder) / PREDICTION_BASELINE).is_file():
+            return load_json(Path(folder) / PREDICTION_BASELINE, "the prediction baseline")
+    return None
+
+
+def task_type(args: argparse.Namespace, predictions: Optional[Dict[str, Any]]) -> Optional[str]:
+    if args.task_type:
+        return args.task_type
+    if args.algorithm == "deepar":
+        return "forecasting"
+    if predictions and predictions.get("taskType") in TASK_TYPES:
+        return predictions["taskType"]
+    return METRIC_TASKS.get(args.quality_metric or "")
+
+
+def run(args: argparse.Namespace) -> Dict[str, Any]:
+    started = time.monotonic()
+    schema = load_schema(args.schema)
+    start, end = window_bounds(args)
+    if args.min_samples < 1:
+        raise JobFailure(f"--min-samples must be at least 1, got {args.min_samples}.")
+    baseline_file = Path(args.baseline_dir) / "baseline.json"
+    if not baseline_file.is_file():
+        raise JobFailure(f"no baseline.json in {args.baseline_dir}: map the serving model's baselines/<run>/ (endpoint config tag freshet:baseline-uri) to it.")
+    baseline = load_json(baseline_file, "the baseline")
+    features = baseline.get("features") or {}
+    payload_format = payload_format_for(args.algorithm, args.payload_format)
+    layout = request_layout(schema, payload_format, baseline)
+    thresholds = feature_thresholds(args, features)
+    predictions = prediction_baseline(args)
+    task = task_type(args, predictions)
+    ground_truth = Path(args.ground_truth_dir) if args.ground_truth_dir and Path(args.ground_truth_dir).is_dir() else None
+    metric = None
+    if ground_truth is not None:
+        if task is None:
+            raise JobFailure("model quality needs the task type: pass --task-type (or --quality-metric), or map the prediction baseline.")
+        metric = metric_name(task, args.quality_metric)
+
+    reader = WindowReader(layout, features, predictions["prediction"] if predictions else None, task, start, end, keep_inferences=ground_truth is not None)
+    reader.read(Path(args.capture_dir))
+    window = reader.finish()
+
+    report: Dict[str, Any] = {
+        "formatVersion": 1,
+        "endpoint": args.endpoint_name,
+        "windowStart": start.isoformat().replace("+00:00", "Z"),
+        "windowEnd": end.isoformat().replace("+00:00", "Z"),
+        "dataset": schema.name,
+        "payloadFormat": payload_format,
+        "baselineRowCount": baseline.get("rowCount"),
+        "minSamples": args.min_samples,
+        "sampleSize": window.rows,
+        "capturedRequests": window.events,
+        "captureFiles": window.files,
+        "captureLines": window.lines,
+        "corruptRecords": window.corrupt,
+        "outsideWindow": window.outside_window,
+        "invalidRows": window.invalid_rows,
+        "unreadableAnswers": window.unreadable_outputs,
+        "variants": dict(window.variants),
+        "problems": dict(window.reasons.most_common(20)),
+    }
+    if window.rows < args.min_samples:
+        report.update({"status": NOT_ENOUGH_DATA, "features": {}, "driftedFeatures": [], "prediction": None,
+                       "message": f"{window.rows} sample(s) in the window, fewer than --min-samples {args.min_samples}: no drift is measured."})  # fmt: skip
+    else:
+        compare(report, window, thresholds, args)
+        if ground_truth is not None and metric is not None and task is not None:
+            report["modelQuality"] = quality_section(ground_truth, window, task, metric, args)
+    report["elapsedSeconds"] = round(time.monotonic() - started, 3)
+    write_outputs(report, Path(args.report_dir))
+    return report
+
+
+def compare(report: Dict[str, Any], window: Any, thresholds: Dict[str, float], args: argparse.Namespace) -> None:
+    out: Dict[str, Any] = {}
+    drifted = []
+    for name, stats in report_features(window, thresholds):
+        feature = window.features.get(name)
+        if feature is None:
+            out[name] = {"kind": stats["kind"], "status": "not in the requests", "psi": None, "threshold": thresholds[name], "nullShare": 0.0, "invalidShare": 0.0, "bins": []}
+            continue
+        section = feature.summary()
+        section["threshold"] = thresholds[name]
+        if feature.present < args.min_samples:
+            section.update({"psi": None, "status": NOT_ENOUGH_DATA, "bins": feature.bins()})
+        else:
+            value = feature.psi()
+            section.update({"psi": value, "bins": feature.bins(), "status": "drift" if value is not None and value > thresholds[name] else "ok"})
+            if section["status"] == "drift":
+                drifted.append(name)
+        out[name] = section
+    report["features"] = out
+    report["driftedFeatures"] = drifted
+    prediction = window.prediction
+    threshold = args.prediction_threshold if args.prediction_threshold is not None else args.psi_threshold
+    if prediction is None:
+        report["prediction"] = {"psi": None, "status": "no prediction baseline", "threshold": threshold}
+    elif prediction.present < args.min_samples:
+        report["prediction"] = {"psi": None, "status": NOT_ENOUGH_DATA, "threshold": threshold, "present": prediction.present, "bins": prediction.bins()}
+    else:
+        value = prediction.psi()
+        status = "drift" if value is not None and value > threshold else "ok"
+        report["prediction"] = {"psi": value, "status": status, "threshold": threshold, "present": prediction.present, "bins": prediction.bins(), **prediction.summary()}
+    report["status"] = "drift" if drifted or report["prediction"].get("status") == "drift" else "ok"
+
+
+def report_features(window: Any, thresholds: Dict[str, float]) -> List[tuple]:
+    return [(name, window.features[name].stats if name in window.features else {"kind": "?"}) for name in thresholds]
+
+
+def quality_section(folder: Path, window: Any, task: str, metric: str, args: argparse.Namespace) -> Dict[str, Any]:
+    quantiles = [float(q) for q in args.quantiles.split(",") if q.strip()]
+    quality = model_quality(folder, window.inferences, window.predictions_without_id, task, metric, args.threshold, quantiles)
+    enough = quality.matches >= args.min_quality_matches
+    value = quality.value if enough else None
+    worse = None
+    if value is not None and args.quality_threshold is not None:
+        worse = value < args.quality_threshold if quality.higher_is_better else value > args.quality_threshold
+    return {
+        "metric": metric,
+        "value": value,
+        "computedValue": quality.value,
+        "higherIsBetter": quality.higher_is_better,
+        "threshold": args.quality_threshold,
+        "worseThanThreshold": worse,
+        "matches": quality.matches,
+        "unmatchedLabels": quality.unmatched_labels,
+        "unmatchedPredictions": quality.unmatched_predictions,
+        "corruptLabels": quality.corrupt_labels,
+        "status": "ok" if enough else f"{NOT_ENOUGH_DATA} (fewer than --min-quality-matches {args.min_quality_matches} pairs)",
+        "metrics": {k: v for k, v in quality.metrics.items()},
+        "problems": quality.reasons,
+    }
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        report = run(args)
+    except JobFailure as failure:
+        return report_failure(str(failure), args.failure_file)
+    except Exception as error:  # unexpected: still leave the reason where SageMaker shows it, then the traceback
+        report_failure(f"drift job crashed: {type(error).__name__}: {error}", args.failure_file)
+        raise
+    summary = {k: report.get(k) for k in ("endpoint", "status", "sampleSize", "corruptRecords", "driftedFeatures", "elapsedSeconds")}
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ENVIRONMENT, TARGET_KINDS } from './environment-names';
+import { CodePipelineTarget, RetrainTargetApi, StateMachineTarget } from './retrain-targets';
+import { RetrainTriggerDependencies } from './retrain-trigger';
+import { StormControlTable } from './storm-control';
+
+/**
+ * SDK attempts per call: throttling and transient errors are retried with
+ * the SDK's exponential backoff before the invocation fails (and Lambda's
+ * async retries start).
+ */
+export const SDK_MAX_ATTEMPTS = 5;
+
+/** A claim left `starting` this long belongs to a dead attempt (the function times out long before). */
+const STALE_START_SECONDS = 15 * 60;
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`The retrain trigger needs the environment variable ${name}.`);
+  return value;
+}
+
+/** The trigger's collaborators from the function's environment (clients honour `AWS_ENDPOINT_URL_*`). */
+export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): RetrainTriggerDependencies {
+  const kind = required(env, ENVIRONMENT.targetKind);
+  let target: RetrainTargetApi;
+  if (kind === TARGET_KINDS.stateMachine) {
+    target = new StateMachineTarget(new SFNClient({ maxAttempts: SDK_MAX_ATTEMPTS }), required(env, ENVIRONMENT.stateMachineArn));
+  } else if (kind === TARGET_KINDS.codePipeline) {
+    target = new CodePipelineTarget(new CodePipelineClient({ maxAttempts: SDK_MAX_ATTEMPTS }), required(env, ENVIRONMENT.pipelineName));
+  } else {
+    throw new Error(`${ENVIRONMENT.targetKind} is '${kind}'; expected '${TARGET_KINDS.stateMachine}' or '${TARGET_KINDS.codePipeline}'.`);
+  }
+  const cooldownSeconds = Number(required(env, ENVIRONMENT.cooldownSeconds));
+  const dailyCap = Number(required(env, ENVIRONMENT.dailyCap));
+  if (!Number.isInteger(cooldownSeconds) || cooldownSeconds < 0 || !Number.isInteger(dailyCap) || dailyCap < 1) {
+    throw new Error(`${ENVIRONMENT.cooldownSeconds} (${cooldownSeconds}) and ${ENVIRONMENT.dailyCap} (${dailyCap}) must be whole numbers, the cap at least 1.`);
+  }
+  return {
+    target,
+    table: new StormControlTable(new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS }), required(env, ENVIRONMENT.tableName)),
+    limits: { cooldownSeconds, dailyCap, staleStartSeconds: STALE_START_SECONDS },
+  };
+}

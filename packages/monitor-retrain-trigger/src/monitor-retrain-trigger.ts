@@ -1,0 +1,201 @@
+import { AlarmFactory, AlarmOptions, AlarmThreshold } from '@freshet/core';
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { DRIFT_NAMESPACE, DriftMonitor } from './drift/drift-monitor';
+import { ModelMonitorSchedule } from './model-monitor/model-monitor-schedule';
+import { MonitorRetrainTriggerProps } from './monitor-retrain-trigger-props';
+import { RetrainTrigger } from './trigger';
+
+/** Why the trigger skips an alarm (RetrainTrigger.metricSkipped). */
+const SKIP_REASONS = ['in-flight', 'cooldown', 'daily-cap', 'duplicate', 'not-alarm'];
+
+/**
+ * Watches one served model and retrains it when its inputs drift or its
+ * accuracy drops: Freshet's drift job (schedule -> state machine -> SageMaker
+ * Processing -> CloudWatch metrics), alarms on the worst feature's PSI, the
+ * predictions' PSI and (opt-in) model quality, plus any alarms you pass, all
+ * feeding one {@link RetrainTrigger} that starts exactly one run of the
+ * target (single-flight, cooldown, daily cap). Model Monitor is an opt-in.
+ * A dashboard shows drift per feature, sample size, quality and the trigger's decisions.
+ */
+export class MonitorRetrainTrigger extends Construct {
+  /** The drift job, its schedule and its state machine. */
+  public readonly driftMonitor: DriftMonitor;
+  /** The trigger every retrain alarm feeds. */
+  public readonly trigger: RetrainTrigger;
+  /** The monitor's alarms (drift, quality, monitor failures). */
+  public readonly alarms: AlarmFactory;
+  /** Every alarm that starts a retrain when it goes into ALARM. */
+  public readonly retrainAlarms: cloudwatch.IAlarm[] = [];
+  /** The Model Monitor schedule (with modelMonitor only). */
+  public readonly modelMonitor?: ModelMonitorSchedule;
+  /** The dashboard of the monitored endpoint. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitorRetrainTriggerProps) {
+    super(scope, id);
+    this.driftMonitor = new DriftMonitor(this, 'Drift', props);
+    this.alarms = new AlarmFactory(this, 'Alarms', props.alarmOptions);
+    this.addDriftAlarms(props);
+    if (props.modelMonitor) {
+      this.modelMonitor = new ModelMonitorSchedule(this, 'ModelMonitor', {
+        endpointName: this.driftMonitor.endpointName,
+        options: props.modelMonitor,
+        lakeBucket: props.lakeBucket,
+        lakeKey: props.lakeKey,
+      });
+      this.addModelMonitorAlarms(props);
+    }
+    this.retrainAlarms.push(...(props.alarms ?? []));
+    if (this.retrainAlarms.length === 0) {
+      throw new Error(`${this.node.path}: no alarm would ever start a retrain (alarmOptions.enabled is false and no alarms are given); turn the drift alarms on or pass alarms.`);
+    }
+    this.alarms.addAlarm('MonitorFailures', {
+      metric: this.driftMonitor.metricFailedRuns(),
+      threshold: 0,
+      description: `The ${this.driftMonitor.endpointName} drift monitor failed: see the state machine's execution history (the processing job's logs are under /aws/sagemaker/ProcessingJobs). It never retrains by itself.`,
+      override: props.alarmOptions?.monitorFailures,
+    });
+
+    this.trigger = new RetrainTrigger(this, 'Trigger', {
+      target: props.target,
+      alarms: this.retrainAlarms,
+      cooldown: props.cooldown,
+      dailyCap: props.dailyCap,
+      removalPolicy: props.removalPolicy,
+      alarmOptions: this.sharedAlarmOptions(props.alarmOptions),
+    });
+    this.dashboard = this.alarms.createDashboard('Dashboard', `${this.driftMonitor.endpointName} drift and retraining`, this.widgets(props));
+  }
+
+  /** Starts a retrain when this alarm goes into ALARM too (the trigger's storm control applies). */
+  public addAlarm(alarm: cloudwatch.IAlarm): void {
+    this.retrainAlarms.push(alarm);
+    this.trigger.addAlarm(alarm);
+  }
+
+  private addDriftAlarms(props: MonitorRetrainTriggerProps): void {
+    const drift = this.driftMonitor;
+    const endpoint = drift.endpointName;
+    const options = props.alarmOptions;
+    if (Object.keys(drift.featureThresholds).length === 0) {
+      this.feed(this.alarms.addAlarm('MaxFeatureDrift', {
+        metric: drift.metricMaxFeatureDrift(),
+        threshold: drift.psiThreshold,
+        description: `The worst feature of ${endpoint} drifted past PSI ${drift.psiThreshold} from the serving model's baseline: the drift report under reports/drift/${endpoint}/ says which. A retrain starts.`,
+        ...mOfN(options?.maxFeatureDrift, drift.interval, 'maxFeatureDrift'),
+      }));
+    } else {
+      // Features have thresholds of their own, so the job judges each one and counts those over theirs.
+      this.feed(this.alarms.addAlarm('DriftedFeatures', {
+        metric: drift.metric('FeaturesOverThreshold'),
+        threshold: 0,
+        description: `Features of ${endpoint} drifted past their PSI thresholds (${Object.entries(drift.featureThresholds).map(([f, t]) => `${f} ${t}`).join(', ')}, others ${drift.psiThreshold}): `
+          + `the drift report under reports/drift/${endpoint}/ says which. A retrain starts.`,
+        ...mOfN(options?.maxFeatureDrift, drift.interval, 'maxFeatureDrift'),
+      }));
+    }
+    this.feed(this.alarms.addAlarm('PredictionDrift', {
+      metric: drift.metricPredictionDrift(),
+      threshold: drift.predictionDriftThreshold,
+      description: `The predictions of ${endpoint} drifted past PSI ${drift.predictionDriftThreshold} from the test-channel predictions at training time. A retrain starts.`,
+      ...mOfN(options?.predictionDrift, drift.interval, 'predictionDrift'),
+    }));
+    const quality = props.modelQuality;
+    if (quality) {
+      const higherIsBetter = drift.qualityHigherIsBetter!;
+      this.feed(this.alarms.addAlarm('ModelQuality', {
+        metric: drift.metricModelQuality(quality.metric),
+        threshold: quality.threshold,
+        comparisonOperator: higherIsBetter ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: `The ${quality.metric} of ${endpoint} on the ground truth joined by inference id is ${higherIsBetter ? 'below' : 'above'} ${quality.threshold}. A retrain starts.`,
+        ...mOfN(options?.modelQuality, drift.interval, 'modelQuality'),
+      }));
+    }
+  }
+
+  private addModelMonitorAlarms(props: MonitorRetrainTriggerProps): void {
+    const monitor = this.modelMonitor!;
+    const threshold = props.modelMonitor!.threshold ?? 0.1;
+    for (const feature of props.modelMonitor!.features) {
+      this.feed(this.alarms.addAlarm(`ModelMonitorDrift-${feature.replace(/[^A-Za-z0-9]/g, '')}`, {
+        metric: monitor.metricFeatureDrift(feature),
+        threshold,
+        description: `Model Monitor (${monitor.scheduleName}) measured a baseline drift of ${feature} above ${threshold}. A retrain starts.`,
+        ...mOfN({ ...props.alarmOptions?.maxFeatureDrift, threshold: undefined }, Duration.hours(1), 'maxFeatureDrift'),
+      }));
+    }
+  }
+
+  private feed(alarm: cloudwatch.Alarm | undefined): void {
+    if (alarm) this.retrainAlarms.push(alarm);
+  }
+
+  /**
+   * The trigger's alarms notify the same topic as the monitor's, and their names carry this
+   * monitor's id (`<prefix>-<monitor>-Trigger-<alarm>`), so two monitors' trigger alarms never share a name.
+   */
+  private sharedAlarmOptions(options: AlarmOptions | undefined): AlarmOptions {
+    const named = options?.alarmNamePrefix ? { ...options, alarmNamePrefix: `${options.alarmNamePrefix}-${this.node.id}` } : { ...options };
+    if (options?.alarmTopicArn || options?.alarmTopic || !this.alarms.alarmTopic) return named;
+    return { ...named, alarmTopic: this.alarms.alarmTopic };
+  }
+
+  private widgets(props: MonitorRetrainTriggerProps): cloudwatch.IWidget[] {
+    const drift = this.driftMonitor;
+    const endpoint = drift.endpointName;
+    const seconds = drift.interval.toSeconds();
+    const search = (expression: string, label: string, statistic: string, period: number) => new cloudwatch.MathExpression({
+      expression: `SEARCH('${expression}', '${statistic}', ${period})`,
+      label,
+      period: Duration.seconds(period),
+    });
+    const widgets: cloudwatch.IWidget[] = [
+      new cloudwatch.GraphWidget({
+        title: 'Drift per feature (PSI)',
+        width: 12,
+        left: [
+          search(`{${DRIFT_NAMESPACE},Endpoint,Feature} MetricName="FeatureDrift" Endpoint="${endpoint}"`, 'Feature', 'Maximum', seconds),
+          drift.metricMaxFeatureDrift(),
+          drift.metricPredictionDrift(),
+        ],
+        leftAnnotations: [{ value: drift.psiThreshold, label: 'threshold' }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Sample size',
+        width: 12,
+        left: [drift.metricSampleSize(), drift.metric('CorruptRecords')],
+      }),
+    ];
+    if (props.modelQuality) {
+      widgets.push(new cloudwatch.GraphWidget({
+        title: `Model quality (${props.modelQuality.metric})`,
+        width: 12,
+        left: [drift.metricModelQuality(props.modelQuality.metric)],
+        right: [drift.metric('GroundTruthMatches'), drift.metric('UnmatchedPredictions')],
+        leftAnnotations: [{ value: props.modelQuality.threshold, label: 'threshold' }],
+      }));
+    }
+    widgets.push(new cloudwatch.GraphWidget({
+      title: 'Trigger decisions',
+      width: 12,
+      left: [
+        this.trigger.metricStarted({ label: 'started' }),
+        ...SKIP_REASONS.map((reason) => this.trigger.metricSkipped(reason, { label: `skipped: ${reason}` })),
+      ],
+    }));
+    return widgets;
+  }
+}
+
+/** Drift alarms judge 2 of the last 3 runs by default: consecutive windows overlap, so one noisy run alone does not retrain. */
+function mOfN(user: AlarmThreshold | undefined, period: Duration, name: string): { evaluationPeriods: number; override: AlarmThreshold } {
+  const evaluationPeriods = user?.evaluationPeriods ?? 3;
+  // CloudWatch evaluates at most 7 days for periods of an hour or more.
+  if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1 || evaluationPeriods * period.toSeconds() > 7 * 86_400) {
+    throw new Error(`alarmOptions.${name}.evaluationPeriods is ${evaluationPeriods}; give a whole number of at least 1 whose runs (every ${period.toHumanString()}) span at most 7 days.`);
+  }
+  const datapointsToAlarm = user?.datapointsToAlarm ?? (user?.evaluationPeriods !== undefined ? user.evaluationPeriods : 2);
+  return { evaluationPeriods, override: { ...user, evaluationPeriods, datapointsToAlarm } };
+}

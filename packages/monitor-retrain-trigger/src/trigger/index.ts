@@ -1,0 +1,3 @@
+export * from './retrain-target';
+export * from './retrain-trigger-props';
+export * from './retrain-trigger';

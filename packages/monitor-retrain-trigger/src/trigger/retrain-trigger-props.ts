@@ -1,0 +1,38 @@
+import { AlarmOptions } from '@freshet/core';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { RetrainTarget } from './retrain-target';
+
+/** Properties of a {@link RetrainTrigger}. */
+export interface RetrainTriggerProps {
+  /** What to start when an alarm fires: `RetrainTarget.stateMachine(...)` or `RetrainTarget.codePipeline(...)`. */
+  readonly target: RetrainTarget;
+  /**
+   * The alarms whose transitions into ALARM start a retrain. More can be added
+   * with `addAlarm()`; at least one is needed by synthesis.
+   * @default - none yet; add them with addAlarm()
+   */
+  readonly alarms?: cloudwatch.IAlarm[];
+  /**
+   * No trigger-started run within this time of the last one (runs the
+   * schedule started do not count here; they count as in flight while they run).
+   * @default Duration.hours(6)
+   */
+  readonly cooldown?: Duration;
+  /**
+   * At most this many trigger-started runs per UTC day.
+   * @default 3
+   */
+  readonly dailyCap?: number;
+  /**
+   * The alarms on the trigger itself (function errors, dead letters).
+   * @default - alarms on, notifying an encrypted topic of the trigger's own
+   */
+  readonly alarmOptions?: AlarmOptions;
+  /**
+   * The removal policy of the storm-control table, the dead-letter queue's
+   * key and the logs; DESTROY is honoured only when the app allows it.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}

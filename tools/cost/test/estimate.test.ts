@@ -1,0 +1,70 @@
+import { item, run, table } from './helpers';
+import { stackFromTemplate } from '../src/assembly';
+import { datasetOf, estimate } from '../src/estimate';
+import { DEFAULT_LOAD } from '../src/load-profile';
+import { renderReport } from '../src/report';
+
+describe('the estimate', () => {
+  test('a resource type without a pricer is listed as unpriced, never dropped', () => {
+    const result = run({ Mystery: { Type: 'AWS::Foo::Bar', Properties: {} }, Key: { Type: 'AWS::KMS::Key', Properties: {} } }, { 'kms.keyMonth': 1, 'kms.requestTenThousand': 0.03 });
+    const mystery = item(result, 'Mystery');
+    expect(mystery.status).toBe('unpriced');
+    expect(mystery.detail).toBe('no pricer for AWS::Foo::Bar');
+    const report = renderReport(result);
+    expect(report).toMatch(/UNPRICED\s+AWS::Foo::Bar Mystery/);
+    expect(report).toContain('(1 unpriced)');
+  });
+
+  test('a price missing from the table makes the resource unpriced, naming the key', () => {
+    const result = run({ Key: { Type: 'AWS::KMS::Key', Properties: {} } }, {});
+    expect(item(result, 'Key').status).toBe('unpriced');
+    expect(item(result, 'Key').detail).toContain("no price 'kms.keyMonth'");
+  });
+
+  test('types without a charge of their own are listed as free with why', () => {
+    const result = run({ Role: { Type: 'AWS::IAM::Role', Properties: {} }, Hook: { Type: 'Custom::Anything', Properties: {} } }, {});
+    expect(item(result, 'Role')).toMatchObject({ status: 'free', load: 0 });
+    expect(item(result, 'Hook').detail).toContain('deployment only');
+  });
+
+  test('the report prints the pricing date, per stack and per construct, idle and at load', () => {
+    const result = run(
+      {
+        Key: { Type: 'AWS::KMS::Key', Properties: {}, Metadata: { 'aws:cdk:path': 'Test/Ingest/Key/Resource' } },
+        Board: { Type: 'AWS::CloudWatch::Dashboard', Properties: {}, Metadata: { 'aws:cdk:path': 'Test/Watch/Board/Resource' } },
+      },
+      { 'kms.keyMonth': 1, 'kms.requestTenThousand': 0.03, 'cloudwatch.dashboardMonth': 3 },
+    );
+    const report = renderReport(result);
+    expect(report).toContain('list prices as read on 2000-01-02');
+    expect(report).toMatch(/Test \(Test\)\s+\$4\.00\s+\$4\.00/);
+    expect(report).toContain('Ingest: idle $1.00, at load $1.00');
+    expect(report).toContain('Watch: idle $3.00, at load $3.00');
+  });
+});
+
+describe('datasets', () => {
+  test('a first word starting constructs in two stacks of a stage is a dataset; the rest is shared', () => {
+    const resource = (stack: string, path: string, type = 'AWS::KMS::Key') => ({ Type: type, Properties: {}, Metadata: { 'aws:cdk:path': `App/Dev/${stack}/${path}/Resource` } });
+    const prices = { 'kms.keyMonth': 1, 'kms.requestTenThousand': 0.03 };
+    const data = stackFromTemplate({
+      Resources: {
+        A: resource('Data', 'StocksIngest/Key'),
+        B: resource('Data', 'AlarmTopic/Key'),
+        C: resource('Data', 'AlarmTopicKey'),
+        D: resource('Data', 'CDKMetadata', 'AWS::CDK::Metadata'),
+      },
+    }, 'App/Dev/Data', 'dev');
+    const serving = stackFromTemplate({
+      Resources: { E: resource('Serving', 'StocksEndpoint/Key'), F: resource('Serving', 'CDKMetadata', 'AWS::CDK::Metadata') },
+    }, 'App/Dev/Serving', 'dev');
+    const result = estimate([data, serving], table(prices), DEFAULT_LOAD);
+    const dataset = datasetOf(result.items, null);
+    expect(Object.fromEntries(result.items.map((i) => [i.logicalId, dataset(i)]))).toEqual({
+      A: 'stocks', B: 'shared', C: 'shared', D: 'shared', E: 'stocks', F: 'shared',
+    });
+    const patterned = datasetOf(result.items, { keys: '^Alarm' });
+    expect(patterned(item(result, 'C'))).toBe('keys');
+    expect(patterned(item(result, 'A'))).toBe('shared');
+  });
+});

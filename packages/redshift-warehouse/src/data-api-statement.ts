@@ -1,5 +1,5 @@
 import { WildcardPermissions } from '@freshet/core';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, IResolvable, IResolveContext, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -101,7 +101,7 @@ export class DataApiStatement extends sfn.StateMachineFragment {
   public static acknowledgeStatusPolling(stateMachine: sfn.StateMachine): void {
     WildcardPermissions.acknowledgeRolePolicy(stateMachine.role as iam.Role, {
       reason: 'The Redshift Data API\'s DescribeStatement and CancelStatement take no resource ARN, so IAM accepts only *. ' +
-        'Compensating control: the redshift-data:statement-owner-iam-userid condition limits both to statements this role started, ' +
+        'Compensating control: the redshift-data:statement-owner-iam-userid condition limits both to statements a session of this role started, ' +
         'which run only on the workgroup or cluster named in the ExecuteStatement grant; DescribeStatement returns status, never result rows.',
       allowedFindings: ['Resource::*'],
     });
@@ -246,7 +246,42 @@ export class DataApiStatement extends sfn.StateMachineFragment {
 class OwnStatementCall extends tasks.CallAwsService {
   constructor(scope: Construct, id: string, props: Omit<tasks.CallAwsServiceProps, 'iamResources'>) {
     super(scope, id, { ...props, iamResources: ['*'] });
-    this.taskPolicies![0].addCondition('StringEquals', { [STATEMENT_OWNER_KEY]: '${aws:userid}' });
+    // aws:userid holds the session name, and Step Functions may check a statement's status from
+    // another session of its role than the one that started it: match any session of that role.
+    this.taskPolicies![0].addCondition('StringLike', {
+      [STATEMENT_OWNER_KEY]: new OwnerOfAnySession(this.taskPolicies![0]),
+    });
+  }
+}
+
+/**
+ * `<role id>:*` for the role whose policy holds the statement (found at
+ * synthesis, once the state machine has attached its tasks' statements to its
+ * role), or the caller's own `aws:userid` when no role of this app holds it.
+ */
+class OwnerOfAnySession implements IResolvable {
+  public readonly creationStack: string[] = [];
+
+  /** Not a property: the statement holds this value, and IAM serializes statements to compare them. */
+  private readonly statement: () => iam.PolicyStatement;
+
+  constructor(statement: iam.PolicyStatement) {
+    this.statement = () => statement;
+  }
+
+  public resolve(context: IResolveContext): string {
+    for (const node of context.scope.node.root.node.findAll()) {
+      if (!(node instanceof iam.Role)) continue;
+      const policy = node.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+      // PolicyDocument keeps the statement objects it was given (not a public API: checked by the tests).
+      const statements: unknown[] = (policy?.document as unknown as { statements?: unknown[] } | undefined)?.statements ?? [];
+      if (statements.includes(this.statement())) return `${node.roleId}:*`;
+    }
+    return '${aws:userid}';
+  }
+
+  public toString(): string {
+    return Token.asString(this);
   }
 }
 

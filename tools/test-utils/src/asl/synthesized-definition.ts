@@ -173,8 +173,14 @@ export function fakeReference(logicalId: string, type: string, attribute: string
   if (type === 'AWS::S3::Bucket' && attribute === 'DomainName') return `${bucketName}.s3.amazonaws.com`;
   if (type === 'AWS::S3::Bucket' && attribute === 'RegionalDomainName') return `${bucketName}.s3.${region}.amazonaws.com`;
   if (attribute === 'KeyId') return `key-${logicalId}`;
+  if (type === 'AWS::IAM::Role' && attribute === 'RoleId') return roleUniqueId(logicalId);
   if (attribute.endsWith('Name')) return type === 'AWS::S3::Bucket' ? bucketName : logicalId;
   return `${logicalId}.${attribute}`;
+}
+
+/** A role's fake unique id (`AROA…`), derived from its logical id: the first part of its sessions' `aws:userid`. */
+export function roleUniqueId(logicalId: string): string {
+  return `AROA${logicalId.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 17)}`;
 }
 
 const ARN_SERVICES: Record<string, string> = { RedshiftServerless: 'redshift-serverless', StepFunctions: 'states', KinesisFirehose: 'firehose' };

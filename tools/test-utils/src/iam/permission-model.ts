@@ -6,7 +6,7 @@ import { assemblyTemplates, NamedTemplate, resolveTemplates, StackTemplate, stag
 import { impliedCalls } from './implied-calls';
 import { OWN_USER_ID, PermissionCall, PermissionDecision } from './permission-call';
 import { ResourcePolicies } from './resource-policies';
-import { AslDefinition, synthesizedDefinition } from '../asl/synthesized-definition';
+import { AslDefinition, roleUniqueId, synthesizedDefinition } from '../asl/synthesized-definition';
 
 /** A resource of one of the templates, with its deploy-time references resolved. */
 export interface ModelResource {
@@ -307,7 +307,7 @@ function withEncryptionContextShim<T>(value: T): T {
 
 /** A role session's `aws:userid`: the role's unique id (a fake derived from the logical id) and the session name. */
 function userId(role: ModelResource): string {
-  return `AROA${role.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 17)}:freshet-harness`;
+  return `${roleUniqueId(role.logicalId)}:freshet-harness`;
 }
 
 /** The account that owns a resource: the ARN's account field, or the test account (S3, IAM and `*`). */

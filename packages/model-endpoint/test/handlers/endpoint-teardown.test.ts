@@ -4,8 +4,11 @@ import {
   CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand,
   DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { MotoServer, startMotoServer } from '@freshet/test-utils';
+import { Algorithm } from '@freshet/core';
+import { formatDenials, MotoServer, PermissionLedger, PermissionModel, startAwsRequestRecorder, startMotoServer, testStack } from '@freshet/test-utils';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { ModelSource } from '../../src';
+import { lakeAndModel, synthEndpoint } from '../fixtures/endpoint';
 
 /**
  * The teardown custom resource's handler, with the real SDK v3 against moto's
@@ -161,3 +164,39 @@ test('a SageMaker API that cannot be reached answers FAILED with the endpoint to
   expect(responses[0].body.Status).toBe('FAILED');
   expect(responses[0].body.Reason).toMatch(/^Could not tear down endpoint stocks-endpoint \(.+\); delete it by hand if it remains\.$/);
 }, 60_000);
+
+test('issue 14: every request the teardown sends is allowed by its synthesized role, on its own endpoint and workflow names only', async () => {
+  const stack = testStack();
+  const { lake } = lakeAndModel(stack);
+  const { endpoint } = synthEndpoint({ model: ModelSource.fromFirstTraining(Algorithm.AUTOGLUON, { bucket: lake }) }, stack);
+  const model = PermissionModel.fromStack(stack);
+  const teardown = model.resources.find((r) => r.type === 'Custom::EndpointTeardown')!.properties;
+  const endpointName = String(teardown.EndpointName);
+  const prefix = String(teardown.WorkflowNamePrefix);
+  await deployEndpoint(endpointName, `${prefix}-config-perm`, `${prefix}-model-perm`);
+
+  const recorder = await startAwsRequestRecorder(moto.endpoint);
+  try {
+    const handler = loadHandler(recorder.endpoint);
+    await handler(event('Delete', { EndpointName: endpointName, WorkflowNamePrefix: prefix }, endpointName));
+  } finally {
+    await recorder.stop();
+  }
+  expect(responses.map((r) => r.body.Status)).toEqual(['SUCCESS']);
+  expect(new Set(recorder.requests.map((r) => `${r.service}:${r.operation}`))).toEqual(new Set([
+    'sagemaker:DescribeEndpoint', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel',
+  ]));
+  const ledger = new PermissionLedger('model-endpoint (endpoint teardown)');
+  const rolePath = endpoint.teardown!.function.node.path;
+  const decisions = await ledger.evaluateRequests(model, recorder.requests, rolePath);
+  console.log(ledger.summary());
+  expect(formatDenials(decisions)).toBe('');
+  expect(ledger.unmapped).toEqual([]);
+  // Least privilege: another endpoint, and configs or models outside the workflow's names, are denied.
+  const denied = await model.evaluateAll([
+    { principal: rolePath, action: 'sagemaker:DeleteEndpoint', resource: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/other-endpoint', source: 'negative' },
+    { principal: rolePath, action: 'sagemaker:DeleteEndpointConfig', resource: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/initialconfig-ab12cd', source: 'negative' },
+    { principal: rolePath, action: 'sagemaker:DeleteModel', resource: 'arn:aws:sagemaker:us-east-1:123456789012:model/someone-elses-model', source: 'negative' },
+  ]);
+  expect(denied.filter((d) => d.allowed).map((d) => `${d.call.action} ${d.call.resource}`)).toEqual([]);
+});

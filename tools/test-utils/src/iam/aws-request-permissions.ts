@@ -55,11 +55,26 @@ export function awsRequestPermissions(
     }
     case 'firehose':
       return { calls: [call(`firehose:${request.operation}`, `arn:${partition}:firehose:${region}:${account}:deliverystream/${name(p.DeliveryStreamName)}`)] };
-    case 'sagemaker':
+    case 'sagemaker': {
+      const arn = (kind: string, value: unknown) => `arn:${partition}:sagemaker:${region}:${account}:${kind}/${name(value).toLowerCase()}`;
       if (/^InvokeEndpoint/.test(request.operation)) {
-        return { calls: [call(`sagemaker:${request.operation}`, `arn:${partition}:sagemaker:${region}:${account}:endpoint/${name(p.EndpointName).toLowerCase()}`)] };
+        return { calls: [call(`sagemaker:${request.operation}`, arn('endpoint', p.EndpointName))] };
       }
-      return unmapped;
+      switch (request.operation) {
+        case 'DescribeEndpoint': case 'DeleteEndpoint': return { calls: [call(`sagemaker:${request.operation}`, arn('endpoint', p.EndpointName))] };
+        case 'DescribeEndpointConfig': case 'DeleteEndpointConfig': return { calls: [call(`sagemaker:${request.operation}`, arn('endpoint-config', p.EndpointConfigName))] };
+        case 'DescribeModel': case 'DeleteModel': return { calls: [call(`sagemaker:${request.operation}`, arn('model', p.ModelName))] };
+        case 'ListTags': return { calls: [call('sagemaker:ListTags', name(p.ResourceArn))] };
+        default: return unmapped;
+      }
+    }
+    case 'monitoring':
+      switch (request.operation) {
+        // CloudWatch metrics have no resource; policies scope them by namespace.
+        case 'PutMetricData': return { calls: [call('cloudwatch:PutMetricData', '*', { 'cloudwatch:namespace': String(p.Namespace) })] };
+        case 'DescribeAlarms': return { calls: [call('cloudwatch:DescribeAlarms', '*')] };
+        default: return unmapped;
+      }
     case 'states':
       switch (request.operation) {
         case 'StartExecution': case 'ListExecutions': case 'StartSyncExecution': return { calls: [call(`states:${request.operation}`, name(p.stateMachineArn))] };
@@ -85,6 +100,18 @@ export function awsRequestPermissions(
         case 'DescribeStatement': case 'GetStatementResult': case 'CancelStatement':
           return { calls: [call(`redshift-data:${request.operation}`, '*', { 'redshift-data:statement-owner-iam-userid': OWN_USER_ID })] };
         case 'ListStatements': return { calls: [call('redshift-data:ListStatements', '*')] };
+        default: return unmapped;
+      }
+    case 'dynamodb':
+      switch (request.operation) {
+        case 'GetItem': case 'PutItem': case 'UpdateItem': case 'DeleteItem': case 'Query': case 'Scan':
+          return { calls: [call(`dynamodb:${request.operation}`, `arn:${partition}:dynamodb:${region}:${account}:table/${name(p.TableName)}`)] };
+        default: return unmapped;
+      }
+    case 'codepipeline':
+      switch (request.operation) {
+        case 'StartPipelineExecution': case 'ListPipelineExecutions': case 'GetPipeline':
+          return { calls: [call(`codepipeline:${request.operation}`, `arn:${partition}:codepipeline:${region}:${account}:${name(p.name ?? p.pipelineName)}`)] };
         default: return unmapped;
       }
     case 'secretsmanager':

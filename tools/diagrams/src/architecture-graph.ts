@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { AssemblyResource, AssemblyStack, constructOf, flatten, readWorkflow, refersTo, scheduleOf, Workflow } from '@freshet/cost';
 
 /** What a box of the architecture picture stands for. */
@@ -79,8 +80,9 @@ class StageReader {
     return this.resources.filter((r) => r.type === type);
   }
 
+  /** Ids name the assembly by its folder, not its absolute path, so every clone renders the same picture. */
   private id(resource: AssemblyResource, suffix = ''): string {
-    return `${resource.stack.assemblyDir}|${resource.logicalId}${suffix}`;
+    return `${path.basename(resource.stack.assemblyDir)}|${resource.logicalId}${suffix}`;
   }
 
   private add(resource: AssemblyResource, kind: ArchitectureKind, title: string, details: string[], suffix = ''): string {

@@ -62,6 +62,8 @@ export class MlPlatformApp extends awscdk.AwsCdkTypeScriptApp {
     const testTsconfig = this.tryFindObjectFile('test/tsconfig.json');
     testTsconfig?.addOverride('extends', ['../../../tsconfig.base.json', '../tsconfig.json']);
     testTsconfig?.addOverride('compilerOptions.typeRoots', ['../../../node_modules/@types']);
+    // ts-jest transpiles each file alone, as in the construct packages: the test task's `tsc --noEmit` type-checks them once.
+    testTsconfig?.addOverride('compilerOptions.isolatedModules', true);
 
     typecheckTests(this);
 

@@ -49,6 +49,8 @@ export class ToolPackage extends typescript.TypeScriptProject {
     this.addDevDeps(...TEST_DEPS);
     // The test tsconfig sits one folder deeper than the paths projen copies into it.
     this.tryFindObjectFile('test/tsconfig.json')?.addOverride('extends', ['../../../tsconfig.base.json', '../tsconfig.json']);
+    // ts-jest transpiles each file alone, as in the construct packages: the test task's `tsc --noEmit` type-checks them once.
+    this.tryFindObjectFile('test/tsconfig.json')?.addOverride('compilerOptions.isolatedModules', true);
     const extraTargets: Record<string, string[]> = {};
     for (const [name, exec] of Object.entries(options.tasks ?? {})) {
       this.addTask(name, { exec });

@@ -3,13 +3,13 @@
 # "N passed, N failed". It exits non-zero when any step fails.
 #  1. the Python venv (cfn-lint, pytest, job-script requirements);
 #  2. build and test every package and the app with Nx (jest, eslint, README examples);
-#  3. synthesize the app, cfn-lint every template in its cdk.out, scan them
-#     with checkov (its own venv), and check that a handler change reaches
-#     cdk.out through the Nx cache;
+#  3. synthesize the app, and check that a handler change reaches cdk.out
+#     through the Nx cache;
 #  4. side by side: pytest over the Python job scripts shipped in
-#     packages/*/scripts, the Python binding check, and the consumer test (the
+#     packages/*/scripts, the Python binding check, the consumer test (the
 #     packed tarballs installed into a fresh app outside the workspace and
-#     synthesized with the CDK CLI).
+#     synthesized with the CDK CLI), cfn-lint and checkov (its own venv) over
+#     every template in cdk.out.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
@@ -111,10 +111,10 @@ step "build" npx nx run-many --target=build --output-style=static
 # Two test targets at a time, one per core.
 step "typescript tests" npx nx run-many --target=test --output-style=static --parallel=2
 step "app synth" npx nx run @freshet/ml-platform:synth --output-style=static
-step "cfn-lint cdk.out" lint_cdk_out
-step "checkov cdk.out" checkov_cdk_out
 step "nx cache freshness" bash tools/scripts/nx-cache-check.sh
-step_group "python job scripts" job_script_tests "python binding" python_binding "consumer app from tarballs" consumer_test
+# After the freshness check, whose last synth restores cdk.out: the scanners read it side by side with the rest.
+step_group "python job scripts" job_script_tests "python binding" python_binding "consumer app from tarballs" consumer_test \
+  "cfn-lint cdk.out" lint_cdk_out "checkov cdk.out" checkov_cdk_out
 
 if [ "${failed}" -gt 0 ]; then
   echo "failed: ${failures[*]}"

@@ -32,6 +32,8 @@ const examples = new ToolPackage(root, {
   name: 'examples',
   description: "The seeds' example datasets: their DatasetSchemas and where the sample data lies.",
   deps: [`${core.package.packageName}@^0.0.0`, `aws-cdk-lib@${VERSIONS.cdk}`, `constructs@${VERSIONS.constructs}`],
+  // The README examples test runs every README's apps, which apply the nag packs.
+  devDeps: [`cdk-nag@${VERSIONS.cdkNag}`],
 });
 const EXAMPLES = `${examples.package.packageName}@0.0.0`;
 
@@ -172,6 +174,22 @@ cost.addBins({ 'freshet-cost': 'lib/cli.js' });
 // The estimate and the app test read the app's cdk.out: Nx synthesizes it first (a cache hit when it is current).
 for (const target of ['test', 'estimate']) {
   cost.tryFindObjectFile('package.json')?.addOverride(`nx.targets.${target}.dependsOn`, ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
+}
+
+// README examples are whole apps that import sibling packages (rosetta compiles them against
+// the workspace, tools/examples synthesizes them): build those first. Not dependencies, which
+// would make cycles with the packages' own devDependency on @freshet/examples.
+const readmeImports: Array<[ToolPackage | ConstructPackage, ConstructPackage[]]> = [
+  [redshiftWarehouse, [streamingIngest]],
+  [modelEndpoint, [retrainPipeline]],
+  [retrainPipeline, [streamingIngest, modelEndpoint]],
+  [monitorRetrainTrigger, [modelEndpoint]],
+  [examples, [core, streamingIngest, glueEtl, redshiftWarehouse, modelEndpoint, retrainPipeline, monitorRetrainTrigger]],
+];
+for (const [project, imported] of readmeImports) {
+  project.tryFindObjectFile('package.json')?.addOverride('nx.targets.test.dependsOn', [
+    'build', { projects: imported.map((p) => p.package.packageName), target: 'build' },
+  ]);
 }
 
 root.synth();

@@ -123,8 +123,9 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     this.eslint?.allowDevDeps('src/handlers/**');
 
     typecheckTests(this);
-    // README examples must compile: rosetta type-checks every TypeScript block.
-    this.testTask.exec('jsii-rosetta extract --strict --compile .jsii');
+    // README examples must compile: rosetta type-checks every TypeScript block. They are whole
+    // apps that may import sibling packages: `--directory .` resolves those through the workspace.
+    this.testTask.exec('jsii-rosetta extract --strict --compile --directory . .jsii');
     this.gitignore.exclude('.jsii.tabl.json', '/test-reports/');
     // Test configuration of the job scripts stays in the repository, out of the tarball.
     this.npmignore?.exclude('/scripts/**/__pycache__/', '/scripts/**/tests/', '/scripts/**/conftest.py', '/scripts/**/pytest.ini', '*.pyc');

@@ -2,7 +2,10 @@
 # Runs every test of the repository and ends with one summary line,
 # "N passed, N failed". It exits non-zero when any step fails.
 #  1. the Python venv (cfn-lint, pytest, job-script requirements);
-#  2. build and test every package and the app with Nx (jest, eslint, README examples);
+#  2. build every package and the app with Nx on the machine's Node, then test them (jest,
+#     eslint, README examples) on the Node major the Lambda functions are pinned to, which
+#     tools/scripts/node-runtime.sh installs from the npm registry; the proxy benchmark runs
+#     on it too and prints its figures beside the SDK-alone floor measured in the same run;
 #  3. synthesize the app, and check that a handler change reaches cdk.out
 #     through the Nx cache;
 #  4. side by side: pytest over the Python job scripts shipped in
@@ -106,10 +109,33 @@ job_script_tests() {
   return "${status}"
 }
 
+# The Node the Lambda functions run on (their runtime read from the code), for the tests and the benchmark.
+lambda_node() {
+  LAMBDA_RUNTIME=$(bash tools/scripts/node-runtime.sh runtime) || return 1
+  LAMBDA_NODE_BIN=$(bash tools/scripts/node-runtime.sh) || return 1
+  echo "the Lambda functions run on ${LAMBDA_RUNTIME}: $("${LAMBDA_NODE_BIN}/node" --version) in ${LAMBDA_NODE_BIN}"
+}
+
+# Runs a command with the Lambda functions' Node first on PATH (npx, nx, jest and its workers follow it).
+on_lambda_node() {
+  if [ -z "${LAMBDA_NODE_BIN:-}" ]; then
+    echo "the Lambda functions' Node is not installed: see the step \"lambda node\""
+    return 1
+  fi
+  local major=${LAMBDA_RUNTIME#nodejs}
+  major=${major%.x}
+  echo "node --version: $(PATH="${LAMBDA_NODE_BIN}:${PATH}" node --version) (the Lambda functions' runtime: ${LAMBDA_RUNTIME})"
+  # The check in tools/test-utils/test/runtime fails when jest runs on another major.
+  PATH="${LAMBDA_NODE_BIN}:${PATH}" FRESHET_LAMBDA_NODE_MAJOR="${major}" "$@"
+}
+
 step "python venv" bash tools/scripts/python-venv.sh
+step "lambda node" lambda_node
 step "build" npx nx run-many --target=build --output-style=static
 # Two test targets at a time, one per core.
-step "typescript tests" npx nx run-many --target=test --output-style=static --parallel=2
+step "typescript tests" on_lambda_node npx nx run-many --target=test --output-style=static --parallel=2
+# Its targets are printed, not asserted: tests never assert on wall-clock time.
+step "proxy benchmark" on_lambda_node node tools/bench/lib/main.js proxy
 step "app synth" npx nx run @freshet/ml-platform:synth --output-style=static
 step "nx cache freshness" bash tools/scripts/nx-cache-check.sh
 # After the freshness check, whose last synth restores cdk.out: the scanners read it side by side with the rest.

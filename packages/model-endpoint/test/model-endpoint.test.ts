@@ -30,10 +30,29 @@ describe('ModelEndpoint defaults', () => {
     const model = only(template, 'AWS::SageMaker::Model');
     expect(model.Properties.ModelName).toBeUndefined();
     expect(model.Properties.EnableNetworkIsolation).toBe(true);
+    // A seed XGBoost model is served like RetrainPipeline's: the framework container running the artifact's code/inference.py.
     expect(model.Properties.PrimaryContainer).toEqual({
-      Image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1',
+      Image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5',
       ModelDataUrl: { 'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^LakeBucket/) }, '/models/seed/output/model.tar.gz']] },
+      Environment: { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' },
     });
+  });
+
+  test('XGBoost seed models: the environment option adds to (and overrides) the serving environment; other presets get none', () => {
+    const stack = testStack();
+    const { lake } = lakeAndModel(stack);
+    const seed = ModelSource.fromAlgorithm(Algorithm.XGBOOST, { bucket: lake, key: 'models/s/model.tar.gz' }, {
+      imageTag: '3.0-6', environment: { SAGEMAKER_MODEL_SERVER_WORKERS: '2', SAGEMAKER_PROGRAM: 'serve.py' },
+    });
+    new ModelEndpoint(stack, 'Seeded', { schema: stocksSchema(), model: seed, lakeBucket: lake });
+    new ModelEndpoint(stack, 'Forecast', {
+      schema: pollutionSchema(), model: ModelSource.fromAlgorithm(Algorithm.DEEPAR, { bucket: lake, key: 'models/f/model.tar.gz' }), lakeBucket: lake,
+    });
+    const containers = Object.values(Template.fromStack(stack).findResources('AWS::SageMaker::Model')).map((m: any) => m.Properties.PrimaryContainer);
+    const xgboost = containers.find((c) => String(c.Image).includes('sagemaker-xgboost'));
+    expect(xgboost.Image).toMatch(/sagemaker-xgboost:3\.0-6$/);
+    expect(xgboost.Environment).toEqual({ SAGEMAKER_PROGRAM: 'serve.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', SAGEMAKER_MODEL_SERVER_WORKERS: '2' });
+    expect(containers.find((c) => String(c.Image).includes('forecasting-deepar')).Environment).toBeUndefined();
   });
 
   test('the endpoint name is a literal derived from the construct path: the same on every synth', () => {

@@ -3,7 +3,8 @@
 Scores the model's predictions for the test channel (a Batch Transform output) and
 writes ``evaluation.json``, the small flat document the Step Functions quality gate
 reads (shape in README.md). Exit code 0 on success, 1 with the reason on stderr and in
-/opt/ml/output/message.
+--failure-file (SageMaker: /opt/ml/output/message). Path defaults: SageMaker's only in
+SageMaker Processing, none elsewhere (freshet_ml/job_paths.py).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from freshet_ml.errors import DEFAULT_MESSAGE_FILE, JobFailure, report_failure
+from freshet_ml.errors import JobFailure, report_failure
 from freshet_ml.evaluation_inputs import forecast_inputs, tabular_inputs
+from freshet_ml.job_paths import resolve_paths
 from freshet_ml.metrics import PRIMARY, forecast_task_metrics, tabular_task_metrics
 from freshet_ml.predictions import compute_prediction_baseline, forecast_values, prediction_values, write_prediction_baseline
 from freshet_ml.schema import load_schema
@@ -33,15 +35,28 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--schema", required=True, help="DatasetSchema.toSpec() JSON, or a path to it")
     parser.add_argument("--algorithm", required=True, choices=ALGORITHMS)
     parser.add_argument("--task-type", required=True, choices=TASK_TYPES)
-    parser.add_argument("--test-dir", default="/opt/ml/processing/input/test")
-    parser.add_argument("--predictions-dir", default="/opt/ml/processing/input/predictions")
-    parser.add_argument("--output-dir", default="/opt/ml/processing/output/evaluation")
+    # Path defaults: SageMaker's in SageMaker Processing; elsewhere the three folders are required (resolve_paths).
+    parser.add_argument("--test-dir", help="preprocess's test channel (SageMaker default /opt/ml/processing/input/test)")
+    parser.add_argument("--predictions-dir", help="the Batch Transform output (SageMaker default /opt/ml/processing/input/predictions)")
+    parser.add_argument("--output-dir", help="evaluation.json (SageMaker default /opt/ml/processing/output/evaluation)")
     parser.add_argument("--quantiles", default="0.1,0.5,0.9", help="forecasting: quantiles of the wQL")
     parser.add_argument("--threshold", type=float, default=0.5, help="binary: class-1 score at or above which the class is 1")
-    parser.add_argument("--failure-file", default=DEFAULT_MESSAGE_FILE)
+    parser.add_argument("--failure-file", help="failure reason (SageMaker /opt/ml/output/message, else <output-dir>/message)")
     parser.add_argument("--prediction-baseline-dir", default=None, help="where prediction-baseline.json goes (default: --output-dir)")
     parser.add_argument("--baseline-bins", type=int, default=10, help="quantile bins of the prediction baseline")
-    return parser.parse_args(argv)
+    return resolve_paths(
+        parser,
+        parser.parse_args(argv),
+        sagemaker={
+            "test_dir": "processing/input/test",
+            "predictions_dir": "processing/input/predictions",
+            "output_dir": "processing/output/evaluation",
+            "failure_file": "output/message",
+        },
+        required=("test_dir", "predictions_dir", "output_dir"),
+        output="output_dir",
+        under_output={"failure_file": "message"},
+    )
 
 
 def parse_quantiles(text: str) -> List[float]:

@@ -3,7 +3,8 @@
 Reads the Redshift training snapshot, types it against the dataset schema (bad rows go
 to the rejected output with a reason), splits it, writes the algorithm's channels, the
 encoding, a run summary and the drift baseline. Arguments and outputs: README.md.
-Exit code 0 on success, 1 with the reason on stderr and in /opt/ml/output/message.
+Exit code 0 on success, 1 with the reason on stderr and in --failure-file (SageMaker: /opt/ml/output/message).
+Path defaults: SageMaker's only in SageMaker Processing, none elsewhere (freshet_ml/job_paths.py).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import pandas as pd
 from freshet_ml.baseline import compute_baseline, deepar_baseline, write_baseline
 from freshet_ml.deepar_channels import build_series, write_deepar
 from freshet_ml.encoding import encode_features, encode_label, fit_encoding, label_classes
-from freshet_ml.errors import DEFAULT_MESSAGE_FILE, JobFailure, report_failure
+from freshet_ml.errors import JobFailure, report_failure
 from freshet_ml.features import feature_columns, parse_feature_spec, time_part_name, time_part_values
+from freshet_ml.job_paths import resolve_paths
 from freshet_ml.rejects import RejectLog
 from freshet_ml.schema import Schema, load_schema
+from freshet_ml.serving import write_serving
 from freshet_ml.snapshot import read_snapshot
 from freshet_ml.split import CHANNELS, SplitRatios, split_positions
 from freshet_ml.tabular_channels import write_autogluon, write_xgboost
@@ -38,12 +41,13 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--algorithm", required=True, choices=ALGORITHMS)
     parser.add_argument("--task-type", required=True, choices=TASK_TYPES)
     parser.add_argument("--features", default="{}", help="feature engineering JSON (README: Features)")
-    parser.add_argument("--input-dir", default="/opt/ml/processing/input/snapshot")
+    # Path defaults: SageMaker's in SageMaker Processing; elsewhere --input-dir and --output-dir are required (resolve_paths).
+    parser.add_argument("--input-dir", help="the snapshot (SageMaker default /opt/ml/processing/input/snapshot)")
     parser.add_argument("--input-format", default="auto", choices=("auto", "csv", "jsonl"))
-    parser.add_argument("--output-dir", default="/opt/ml/processing/output/training")
-    parser.add_argument("--baseline-dir", default="/opt/ml/processing/output/baseline")
-    parser.add_argument("--rejected-dir", default="/opt/ml/processing/output/rejected")
-    parser.add_argument("--failure-file", default=DEFAULT_MESSAGE_FILE)
+    parser.add_argument("--output-dir", help="channels, encoding, summary (SageMaker default /opt/ml/processing/output/training)")
+    parser.add_argument("--baseline-dir", help="drift baseline (SageMaker /opt/ml/processing/output/baseline, else <output-dir>/baseline)")
+    parser.add_argument("--rejected-dir", help="rejected.jsonl (SageMaker /opt/ml/processing/output/rejected, else <output-dir>/rejected)")
+    parser.add_argument("--failure-file", help="failure reason (SageMaker /opt/ml/output/message, else <output-dir>/message)")
     parser.add_argument("--min-rows", type=int, default=100)
     parser.add_argument("--max-rejected-share", type=float, default=0.1)
     parser.add_argument("--train-ratio", type=float, default=0.7)
@@ -54,7 +58,20 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--prediction-length", type=int, default=24, help="deepar: forecast horizon in time steps")
     parser.add_argument("--freq", default="H", help="deepar: time_freq of the series (H, D, 15min)")
     parser.add_argument("--series-id-column", default=None, help="deepar: column naming the series (default: schema idColumn)")
-    return parser.parse_args(argv)
+    return resolve_paths(
+        parser,
+        parser.parse_args(argv),
+        sagemaker={
+            "input_dir": "processing/input/snapshot",
+            "output_dir": "processing/output/training",
+            "baseline_dir": "processing/output/baseline",
+            "rejected_dir": "processing/output/rejected",
+            "failure_file": "output/message",
+        },
+        required=("input_dir", "output_dir"),
+        output="output_dir",
+        under_output={"baseline_dir": "baseline", "rejected_dir": "rejected", "failure_file": "message"},
+    )
 
 
 def check_combination(args: argparse.Namespace) -> None:
@@ -75,6 +92,8 @@ def tabular(args: argparse.Namespace, schema: Schema, valid: pd.DataFrame, outpu
     parts = {channel: valid.iloc[positions[channel]].reset_index(drop=True) for channel in CHANNELS}
     encoding = fit_encoding(parts["train"], schema, spec, classes)
     encoding.write(output_dir / "encoding.json")
+    if args.algorithm == "xgboost":
+        write_serving(output_dir, schema, spec, encoding)  # what the model's inference code needs (freshet_ml/serving.py)
     raw_columns = [column.name for column in feature_columns(schema, spec)]
     autogluon_features = [*raw_columns, *(time_part_name(schema, part) for part in spec.time_parts)]
     for channel in CHANNELS:
@@ -83,7 +102,7 @@ def tabular(args: argparse.Namespace, schema: Schema, valid: pd.DataFrame, outpu
             continue
         label = encode_label(part[schema.target_column], classes)
         if args.algorithm == "xgboost":
-            write_xgboost(output_dir, channel, label, encode_features(part, schema, spec, encoding))
+            write_xgboost(output_dir, channel, label, encode_features(part, schema, spec, encoding), part, schema)
         else:
             table = part[raw_columns].join(time_part_values(part, schema, spec))
             table[schema.target_column] = label

@@ -123,19 +123,24 @@ export const THROTTLING_ERRORS = [
 /** Container paths of the processing jobs (the scripts' SageMaker-convention defaults). */
 const CODE_DIR = '/opt/ml/processing/input/code';
 
+/** Where the training job's `code` channel (the scripts zip) arrives. */
+const TRAINING_CODE_DIR = '/opt/ml/input/data/code';
+
 /**
- * Runs a script of the package's `scripts/` folder in the processing image:
- * the folder arrives as the asset's zip, which the launcher extracts and puts
- * on `sys.path` (the scripts import `freshet_ml` from beside them).
+ * Runs a script of the package's `scripts/` folder in a job's image: the
+ * folder arrives in `codeDir` as the asset's zip, which the launcher extracts
+ * and puts on `sys.path` (the scripts import `freshet_ml` from beside them).
  */
-const SCRIPT_LAUNCHER = [
-  'import glob, runpy, sys, zipfile',
-  "code = '/opt/ml/code'",
-  `zipfile.ZipFile(sorted(glob.glob('${CODE_DIR}/*.zip'))[0]).extractall(code)`,
-  'sys.path.insert(0, code)',
-  'sys.argv = sys.argv[1:]',
-  "runpy.run_path(code + '/' + sys.argv[0], run_name='__main__')",
-].join('\n');
+function scriptLauncher(codeDir: string): string {
+  return [
+    'import glob, runpy, sys, zipfile',
+    "code = '/opt/ml/code'",
+    `zipfile.ZipFile(sorted(glob.glob('${codeDir}/*.zip'))[0]).extractall(code)`,
+    'sys.path.insert(0, code)',
+    'sys.argv = sys.argv[1:]',
+    "runpy.run_path(code + '/' + sys.argv[0], run_name='__main__')",
+  ].join('\n');
+}
 
 const CONTENT_TYPES: Record<ChannelFormat, { content: string; accept: string; split: string; strategy: string }> = {
   [ChannelFormat.LABEL_FIRST_CSV]: { content: 'text/csv', accept: 'text/csv', split: 'Line', strategy: 'MultiRecord' },
@@ -455,7 +460,7 @@ export class RetrainWorkflow extends Construct {
           'RoleArn': ctx.executionRole.roleArn,
           'AppSpecification': {
             ImageUri: ctx.processingImageUri,
-            ContainerEntrypoint: ['python3', '-c', SCRIPT_LAUNCHER],
+            ContainerEntrypoint: ['python3', '-c', scriptLauncher(CODE_DIR)],
             ContainerArguments: options.arguments,
           },
           'ProcessingInputs': [
@@ -498,9 +503,25 @@ export class RetrainWorkflow extends Construct {
       DataSource: { S3DataSource: { 'S3DataType': 'S3Prefix', 'S3Uri.$': this.trainingUri(name), 'S3DataDistributionType': 'FullyReplicated' } },
     });
     // DeepAR reads train and test (it reports test metrics); the tabular formats train with a validation channel when there is one.
-    const channels = ctx.algorithm.channelFormat === ChannelFormat.DEEPAR_JSON_LINES
+    const channels: any[] = ctx.algorithm.channelFormat === ChannelFormat.DEEPAR_JSON_LINES
       ? [channel('train'), channel('test')]
       : ctx.split.validationRatio > 0 ? [channel('train'), channel('validation')] : [channel('train')];
+    const bound = ctx.boundAlgorithm;
+    // The job is network-isolated: its own code comes in as a channel, like the processing jobs' (the scripts zip).
+    if (bound.trainingScript) {
+      channels.push({
+        ChannelName: 'code',
+        DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: ctx.scripts.s3ObjectUrl, S3DataDistributionType: 'FullyReplicated' } },
+      });
+    }
+    if (bound.servingChannel) {
+      channels.push({
+        ChannelName: 'serving',
+        ContentType: 'application/json',
+        DataSource: { S3DataSource: { 'S3DataType': 'S3Prefix', 'S3Uri.$': this.trainingUri('serving'), 'S3DataDistributionType': 'FullyReplicated' } },
+      });
+    }
+    const entrypoint = bound.trainingScript ? ['python3', '-c', scriptLauncher(TRAINING_CODE_DIR), bound.trainingScript] : bound.containerEntrypoint;
     const spot = ctx.training.spotMaxWait;
     const state = new sfn.CustomState(this, 'Train', {
       stateJson: {
@@ -514,7 +535,7 @@ export class RetrainWorkflow extends Construct {
           'AlgorithmSpecification': {
             TrainingImage: ctx.boundAlgorithm.trainingImageUri,
             TrainingInputMode: 'File',
-            ContainerEntrypoint: ctx.boundAlgorithm.containerEntrypoint,
+            ContainerEntrypoint: entrypoint,
           },
           'HyperParameters.$': 'States.JsonMerge($.algorithmHyperparameters, $.input.hyperparameters, false)',
           'InputDataConfig': channels,
@@ -550,7 +571,7 @@ export class RetrainWorkflow extends Construct {
     const state = new sfn.CustomState(this, 'Transform test channel', {
       stateJson: {
         Type: 'Task',
-        Comment: 'Predicts training/<run>/transform-input/ (the test rows without the label) for evaluate',
+        Comment: 'Predicts training/<run>/transform-input/ (the test rows without the label, as the prediction API sends them) for evaluate',
         Resource: this.integrationArn('sagemaker:createTransformJob.sync'),
         TimeoutSeconds: ctx.timeouts.transform.toSeconds(),
         Parameters: {

@@ -42,8 +42,9 @@ export interface XgboostOptions {
    */
   readonly hyperparameters?: Record<string, string>;
   /**
-   * The image tag.
-   * @default - core's default XGBoost tag
+   * The image tag of the SageMaker XGBoost framework container (training and inference).
+   * The serving code needs its Python 3.10 / pandas 2 generation (3.0-5 or later).
+   * @default '3.0-5'
    */
   readonly imageTag?: string;
 }
@@ -141,6 +142,20 @@ export interface BoundTrainingAlgorithm {
    */
   readonly containerEntrypoint?: string[];
   /**
+   * A script of the package's `scripts/` folder that the training job runs
+   * instead of the image's entry point; the scripts zip reaches the
+   * network-isolated job as the input channel `code`.
+   * @default - none: the image's entry point, or `containerEntrypoint`
+   */
+  readonly trainingScript?: string;
+  /**
+   * Whether the training job reads `training/<run>/serving/` (the encoding and
+   * the request format preprocess writes) as the input channel `serving`, to
+   * package them with the model's inference code.
+   * @default false
+   */
+  readonly servingChannel?: boolean;
+  /**
    * Environment of the inference container.
    * @default - none
    */
@@ -156,36 +171,22 @@ export interface BoundTrainingAlgorithm {
 const AUTOGLUON_CODE_DIR = '/opt/ml/model/code';
 
 /**
- * Trains AutoGluon in the AWS AutoGluon training DLC without a source bundle:
- * it reads the hyperparameters SageMaker writes, fits a TabularPredictor on the
- * header CSV channels, and saves the predictor plus an inference handler that
- * the AutoGluon inference DLC loads (one prediction line per CSV row, as evaluate expects).
+ * The XGBoost framework container's tag: script mode with Python 3.10, pandas 2
+ * and numpy 2, the generation of the processing image the `freshet_ml` code is tested against
+ * (1.7-1 has Python 3.8 and pandas 1).
  */
-const AUTOGLUON_TRAIN = [
-  'import json, os, shutil',
-  'import pandas as pd',
-  'from autogluon.tabular import TabularPredictor',
-  "hp = json.load(open('/opt/ml/input/config/hyperparameters.json'))",
-  "train = pd.read_csv('/opt/ml/input/data/train/train.csv')",
-  "vpath = '/opt/ml/input/data/validation/validation.csv'",
-  'tuning = pd.read_csv(vpath) if os.path.exists(vpath) else None',
-  "p = TabularPredictor(label=hp['label'], problem_type=hp['problem_type'], path='/opt/ml/model/predictor')",
-  "p.fit(train, tuning_data=tuning, time_limit=int(hp['time_limit']), presets=hp['presets'])",
-  `os.makedirs('${AUTOGLUON_CODE_DIR}', exist_ok=True)`,
-  `open('${AUTOGLUON_CODE_DIR}/inference.py', 'w').write(${JSON.stringify([
-    'import io, os',
-    'import pandas as pd',
-    'from autogluon.tabular import TabularPredictor',
-    "def model_fn(model_dir): return TabularPredictor.load(os.path.join(model_dir, 'predictor'))",
-    'def input_fn(body, content_type): return pd.read_csv(io.StringIO(body.decode() if isinstance(body, bytes) else body))',
-    'def predict_fn(data, predictor):',
-    "    if predictor.problem_type == 'binary': return predictor.predict_proba(data).iloc[:, 1]",
-    "    if predictor.problem_type == 'multiclass': return predictor.predict_proba(data)",
-    '    return predictor.predict(data)',
-    'def output_fn(prediction, accept): return prediction.to_csv(header=False, index=False)',
-    '',
-  ].join('\n'))})`,
-].join('\n');
+const XGBOOST_FRAMEWORK_TAG = '3.0-5';
+
+/**
+ * How the SageMaker XGBoost container serves a model RetrainPipeline trained:
+ * with the user module `code/inference.py` inside model.tar.gz, which applies the
+ * training run's encoding to the raw request rows (scripts/xgboost_inference.py).
+ */
+const XGBOOST_INFERENCE_ENVIRONMENT: Record<string, string> = {
+  SAGEMAKER_PROGRAM: 'inference.py',
+  SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
+};
+
 
 /**
  * The training algorithm: a preset (XGBoost, AutoGluon, DeepAR) or a custom
@@ -193,7 +194,14 @@ const AUTOGLUON_TRAIN = [
  * (resolved per region), the default hyperparameters and the task type.
  */
 export class TrainingAlgorithm {
-  /** SageMaker's built-in XGBoost; the objective follows from the task type. */
+  /**
+   * XGBoost in the SageMaker XGBoost framework container; the objective follows from the task type.
+   *
+   * The job runs `scripts/xgboost_train.py` with the built-in algorithm's hyperparameter
+   * names, and the model carries its inference code (`code/inference.py`) and the run's
+   * encoding: it takes the raw feature rows the prediction API sends, so the API, the batch
+   * transform of the quality gate and direct endpoint callers get the same predictions.
+   */
   public static xgboost(options: XgboostOptions = {}): TrainingAlgorithm {
     const taskType = options.taskType ?? TaskType.REGRESSION;
     if (taskType === TaskType.FORECASTING) {
@@ -209,8 +217,16 @@ export class TrainingAlgorithm {
     };
     const hyperparameters = { num_round: '100', max_depth: '6', eta: '0.2', ...objective[taskType], ...options.hyperparameters };
     return new TrainingAlgorithm(Algorithm.XGBOOST, ChannelFormat.LABEL_FIRST_CSV, taskType, (scope) => {
-      const uri = AlgorithmImages.uriFor(scope, Algorithm.XGBOOST, { purpose: ImagePurpose.TRAINING, tag: options.imageTag });
-      return { trainingImageUri: uri, inferenceImageUri: uri, hyperparameters };
+      const tag = options.imageTag ?? XGBOOST_FRAMEWORK_TAG;
+      const uri = AlgorithmImages.uriFor(scope, Algorithm.XGBOOST, { purpose: ImagePurpose.TRAINING, tag });
+      return {
+        trainingImageUri: uri,
+        inferenceImageUri: uri,
+        hyperparameters,
+        trainingScript: 'xgboost_train.py',
+        servingChannel: true,
+        inferenceEnvironment: { ...XGBOOST_INFERENCE_ENVIRONMENT },
+      };
     });
   }
 
@@ -237,7 +253,8 @@ export class TrainingAlgorithm {
         time_limit: String(seconds),
         presets: options.presets ?? 'medium_quality',
       },
-      containerEntrypoint: ['python3', '-c', AUTOGLUON_TRAIN],
+      // scripts/autogluon_train.py fits a TabularPredictor and saves it with code/inference.py (scripts/autogluon_inference.py).
+      trainingScript: 'autogluon_train.py',
       inferenceEnvironment: { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: AUTOGLUON_CODE_DIR },
     }), options.timeLimit);
   }

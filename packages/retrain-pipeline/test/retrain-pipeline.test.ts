@@ -188,17 +188,36 @@ describe('extract', () => {
 });
 
 describe('algorithms', () => {
-  test('XGBoost: the regional image, the objective from the task type, CSV channels with validation', () => {
+  test('XGBoost: the framework image, the objective from the task type, CSV channels with validation, our entry point with code and serving channels', () => {
     // eslint-disable-next-line @stylistic/max-len
     const def = definitionOf(buildPipeline({ algorithm: TrainingAlgorithm.xgboost({ taskType: TaskType.BINARY_CLASSIFICATION, hyperparameters: { num_round: '300' } }) }).stack);
     const train = state(def, 'Train');
-    // eslint-disable-next-line @stylistic/max-len
-    expect(train.Parameters.AlgorithmSpecification).toEqual({ TrainingImage: AlgorithmImages.uriIn(Algorithm.XGBOOST, 'us-east-1', { purpose: ImagePurpose.TRAINING }), TrainingInputMode: 'File' });
+    const image = AlgorithmImages.uriIn(Algorithm.XGBOOST, 'us-east-1', { purpose: ImagePurpose.TRAINING, tag: '3.0-5' });
+    expect(train.Parameters.AlgorithmSpecification).toMatchObject({ TrainingImage: image, TrainingInputMode: 'File' });
+    // The scripts zip arrives as the channel `code`; the launcher extracts it and runs xgboost_train.py.
+    const [python, flag, launcher, script] = train.Parameters.AlgorithmSpecification.ContainerEntrypoint;
+    expect([python, flag, script]).toEqual(['python3', '-c', 'xgboost_train.py']);
+    expect(launcher).toContain("glob.glob('/opt/ml/input/data/code/*.zip')");
+    expect(launcher).toContain('runpy.run_path');
+    const channels = Object.fromEntries(train.Parameters.InputDataConfig.map((c: any) => [c.ChannelName, c]));
+    expect(channels.code.DataSource.S3DataSource).toEqual({
+      S3DataType: 'S3Prefix',
+      S3Uri: state(def, 'Preprocess').Parameters.ProcessingInputs.find((i: any) => i.InputName === 'code').S3Input.S3Uri,
+      S3DataDistributionType: 'FullyReplicated',
+    });
+    expect(channels.code.DataSource.S3DataSource.S3Uri).toMatch(/^s3:\/\/.+\.zip$/);
+    expect(channels.serving.DataSource.S3DataSource['S3Uri.$']).toBe("States.Format('{}serving/', $.run.trainingUri)");
+    // Every model the workflow creates or registers runs the artifact's code/inference.py.
+    const env = { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' };
+    expect(state(def, 'Create candidate model').Parameters.PrimaryContainer).toMatchObject({ Image: image, Environment: env });
+    expect(state(def, 'Register model').Parameters.InferenceSpecification.Containers).toEqual([expect.objectContaining({ Image: image, Environment: env })]);
     // eslint-disable-next-line @stylistic/max-len
     expect(state(def, 'Read input').Parameters.hyperparameters).toEqual({ num_round: '300', max_depth: '6', eta: '0.2', objective: 'binary:logistic', eval_metric: 'auc' });
     expect(train.Parameters.InputDataConfig.map((c: any) => [c.ChannelName, c.ContentType, c.DataSource.S3DataSource['S3Uri.$']])).toEqual([
       ['train', 'text/csv', "States.Format('{}train/', $.run.trainingUri)"],
       ['validation', 'text/csv', "States.Format('{}validation/', $.run.trainingUri)"],
+      ['code', undefined, undefined],
+      ['serving', 'application/json', "States.Format('{}serving/', $.run.trainingUri)"],
     ]);
     const args = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;
     expect(args.slice(0, 1)).toEqual(['preprocess.py']);
@@ -224,8 +243,11 @@ describe('algorithms', () => {
     const train = state(def, 'Train');
     // eslint-disable-next-line @stylistic/max-len
     expect(train.Parameters.AlgorithmSpecification.TrainingImage).toBe(AlgorithmImages.uriIn(Algorithm.AUTOGLUON, 'us-east-1', { purpose: ImagePurpose.TRAINING }));
-    expect(train.Parameters.AlgorithmSpecification.ContainerEntrypoint.slice(0, 2)).toEqual(['python3', '-c']);
-    expect(train.Parameters.AlgorithmSpecification.ContainerEntrypoint[2]).toContain('TabularPredictor');
+    const entrypoint = train.Parameters.AlgorithmSpecification.ContainerEntrypoint;
+    expect([entrypoint[0], entrypoint[1], entrypoint[3]]).toEqual(['python3', '-c', 'autogluon_train.py']);
+    expect(entrypoint[2]).toContain("glob.glob('/opt/ml/input/data/code/*.zip')");
+    // The scripts zip is its code; it packages no encoding, so it gets no serving channel.
+    expect(train.Parameters.InputDataConfig.map((c: any) => c.ChannelName)).toEqual(['train', 'validation', 'code']);
     // eslint-disable-next-line @stylistic/max-len
     expect(state(def, 'Read input').Parameters.hyperparameters).toEqual({ label: 'price', problem_type: 'regression', time_limit: '1800', presets: 'best_quality' });
     const container = state(def, 'Create candidate model').Parameters.PrimaryContainer;
@@ -245,6 +267,9 @@ describe('algorithms', () => {
     expect(train.Parameters.AlgorithmSpecification.TrainingImage).toBe('522234722520.dkr.ecr.us-east-1.amazonaws.com/forecasting-deepar:1');
     // eslint-disable-next-line @stylistic/max-len
     expect(train.Parameters.InputDataConfig.map((c: any) => [c.ChannelName, c.ContentType])).toEqual([['train', 'application/jsonlines'], ['test', 'application/jsonlines']]);
+    // The built-in DeepAR runs its own entry point: no code or serving channel, no inference environment.
+    expect(train.Parameters.AlgorithmSpecification.ContainerEntrypoint).toBeUndefined();
+    expect(state(def, 'Create candidate model').Parameters.PrimaryContainer.Environment).toBeUndefined();
     // eslint-disable-next-line @stylistic/max-len
     expect(state(def, 'Read input').Parameters.hyperparameters).toEqual({ time_freq: 'H', context_length: '72', prediction_length: '24', epochs: '20', cardinality: 'auto' });
     const args: string[] = state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;

@@ -15,8 +15,8 @@ const NEEDS = {
   'streaming-ingest': ['assets/handlers/csv-ingest.lambda/index.js'],
   'redshift-warehouse': ['assets/handlers/table-ddl.lambda/index.js'],
   'model-endpoint': ['assets/handlers/predict-proxy.lambda/index.js'],
-  'retrain-pipeline': ['assets/handlers/gate.lambda/index.js', 'scripts/preprocess.py', 'scripts/evaluate.py', 'scripts/freshet_ml/__init__.py'],
-  'glue-etl': ['scripts/glue_job.py'],
+  'retrain-pipeline': ['assets/handlers/gate.lambda/index.js', 'scripts/preprocess.py', 'scripts/evaluate.py', 'scripts/freshet_ml/__init__.py', 'scripts/freshet_ml/job_paths.py'],
+  'glue-etl': ['scripts/glue_job.py', 'scripts/freshet_etl_local.py'],
 };
 
 const problems = [];

@@ -79,6 +79,8 @@ export interface GlueColumn {
  * It validates at construction and says what to change.
  *
  * @example
+ * import { ColumnType, DatasetSchema } from '@freshet/core';
+ *
  * const schema = new DatasetSchema({
  *   name: 'stocks',
  *   columns: [

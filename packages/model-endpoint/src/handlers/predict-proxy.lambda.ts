@@ -15,12 +15,12 @@
  * - AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: the SDK's own override, for local tests.
  */
 import { randomUUID } from 'node:crypto';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mapEndpointError } from './predict-proxy/endpoint-errors';
 import { ModelResponseError, parseAutoGluonCsv, parseDeepArJson, parseXgboostCsv, toCsv, WireFormat } from './predict-proxy/payload-codec';
-import { FeatureColumn, InvalidRequest, parseJsonBody, RequestLimits, validateDeepAr, validateRecords } from './predict-proxy/request-validation';
+import { compileRecordValidator, FeatureColumn, InvalidRequest, parseJsonBody, RequestLimits, validateDeepAr } from './predict-proxy/request-validation';
+import { createRuntimeClient, DEFAULT_MAX_ATTEMPTS } from './predict-proxy/runtime-client';
 
 interface ProxyConfig {
   readonly endpointName: string;
@@ -77,21 +77,22 @@ function loadConfig(): ProxyConfig {
 
 const config = loadConfig();
 const featureOrder = config.features.map((f) => f.name);
+// Compiled once per container: a request pays only for checking its own values.
+const validateRecords = compileRecordValidator(config.features, config.target, config.limits);
+const contentType = config.format === 'deepar-json' ? 'application/json' : 'text/csv';
 // One client per container: connections and credentials are reused across requests.
-// One retry at most: API Gateway gives up after 29 s, and the caller gets Retry-After.
-const client = new SageMakerRuntimeClient({
-  maxAttempts: positiveInt('MAX_ATTEMPTS', 2),
-  // Lambda puts the role's credentials in the environment; naming the provider keeps the
-  // default chain out of the bundle (see unused-default-credentials.ts).
-  credentials: fromEnv(),
-  // Resolve the middleware stack once, not on every request.
-  cacheMiddleware: true,
-});
+// The caller of a request that still fails gets Retry-After.
+const client = createRuntimeClient(positiveInt('MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS));
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
+const JSON_HEADERS: Record<string, string> = { 'Content-Type': 'application/json' };
 
-function reply(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+function reply(statusCode: number, body: unknown, headers?: Record<string, string>): APIGatewayProxyResult {
+  return { statusCode, headers: headers ? { ...JSON_HEADERS, ...headers } : { ...JSON_HEADERS }, body: JSON.stringify(body) };
+}
+
+/** UTF-8 text of the model's answer, read in place (Buffer.from(uint8Array) would copy it first). */
+function utf8Text(body: Uint8Array | undefined): string {
+  return body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf-8') : '';
 }
 
 function rejected(result: InvalidRequest): APIGatewayProxyResult {
@@ -112,7 +113,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     payload = valid.passthrough;
     count = valid.instanceCount;
   } else {
-    const valid = validateRecords(parsed.value, config.features, config.target, config.limits);
+    const valid = validateRecords(parsed.value);
     if (!valid.ok) return rejected(valid);
     if (!('records' in valid)) throw new Error('unreachable');
     payload = toCsv(valid.records, featureOrder, config.format === 'autogluon-csv');
@@ -120,7 +121,6 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
     single = valid.single;
   }
 
-  const contentType = config.format === 'deepar-json' ? 'application/json' : 'text/csv';
   // API Gateway's request id (a UUID) when there is one, so access logs and captured data share it.
   const inferenceId = /^[A-Za-z0-9-]{1,64}$/.test(event?.requestContext?.requestId ?? '') ? event.requestContext.requestId : randomUUID();
   let variant: string | undefined;
@@ -135,7 +135,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       Body: typeof payload === 'string' ? Buffer.from(payload, 'utf-8') : payload,
     }));
     variant = response.InvokedProductionVariant;
-    responseText = Buffer.from(response.Body ?? new Uint8Array()).toString('utf-8');
+    responseText = utf8Text(response.Body);
   } catch (error) {
     const failure = mapEndpointError(error, {
       retryAfterSeconds: config.retryAfterSeconds,
@@ -163,5 +163,5 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const body = single
     ? { prediction: predictions[0], modelVersion: config.modelVersion, variant, inferenceId }
     : { predictions, modelVersion: config.modelVersion, variant, inferenceId };
-  return reply(200, body, variant ? { 'X-Model-Variant': variant } : {});
+  return reply(200, body, variant ? { 'X-Model-Variant': variant } : undefined);
 }

@@ -3,7 +3,9 @@
 One file per channel, ``<channel>/<channel>.csv``. The test rows are also written
 without the label as ``transform-input/test.csv``: a Batch Transform of that folder
 needs no input filter and writes ``test.csv.out``, which evaluate pairs with
-``test/test.csv`` by name and line.
+``test/test.csv`` by name and line. For XGBoost that file holds the raw feature rows as
+the prediction API sends them (:mod:`freshet_ml.serving`), not the encoded matrix: the
+model's inference code encodes them, so the gate scores the path requests take.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ from typing import List
 
 import pandas as pd
 
+from .schema import Schema
+from .serving import request_columns, request_text
+
 
 TRANSFORM_INPUT = "transform-input"
 
 
-def write_xgboost(directory: Path, channel: str, label: pd.Series, features: pd.DataFrame) -> Path:
-    """Headerless all-numeric CSV, label in column 1; a missing value is an empty field."""
+def write_xgboost(directory: Path, channel: str, label: pd.Series, features: pd.DataFrame, rows: pd.DataFrame, schema: Schema) -> Path:
+    """Headerless all-numeric CSV, label in column 1; a missing value is an empty field.
+
+    ``rows`` are the channel's typed rows: the test ones become ``transform-input/test.csv`` in the request format.
+    """
     folder = directory / channel
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{channel}.csv"
@@ -27,7 +35,7 @@ def write_xgboost(directory: Path, channel: str, label: pd.Series, features: pd.
     if channel == "test":
         unlabeled = directory / TRANSFORM_INPUT
         unlabeled.mkdir(parents=True, exist_ok=True)
-        features.to_csv(unlabeled / "test.csv", header=False, index=False, na_rep="", lineterminator="\n")
+        (unlabeled / "test.csv").write_text(request_text(rows, request_columns(schema)), encoding="utf-8")
     return path
 
 

@@ -48,10 +48,14 @@ def test_xgboost_channels_are_label_first_headerless_and_numeric(stocks_snapshot
     # Every input row comes out exactly once, label first, with its own features.
     expected = Counter(zip(source["ticker_symbol"], source["sector"], source["change"].astype(float), source["price"].astype(float)))
     assert Counter(decoded) == expected
-    # The Batch Transform input is the test channel without its label column, row for row.
-    test_lines = (run.training / "test" / "test.csv").read_text().splitlines()
-    unlabeled = (run.training / "transform-input" / "test.csv").read_text().splitlines()
-    assert unlabeled == [line.split(",", 1)[1] for line in test_lines]
+    # The Batch Transform input is the test rows as the prediction API sends them: raw, without the label, row for row.
+    test_rows = read_rows(run.training / "test" / "test.csv")
+    unlabeled = read_rows(run.training / "transform-input" / "test.csv")
+    assert len(unlabeled) == len(test_rows)
+    for raw, encoded in zip(unlabeled, test_rows):
+        label, ticker_code, *one_hot, change = (float(value) for value in encoded)
+        assert raw == [encoding["features"][0]["categories"][int(ticker_code)], sectors[one_hot.index(1.0)], raw[2]]
+        assert float(raw[2]) == change
 
 
 def test_autogluon_channels_have_a_header_and_the_label_by_name(stocks_snapshot: Path, tmp_path: Path) -> None:

@@ -38,10 +38,13 @@ def test_xgboost_on_the_train_channel_beats_the_mean_baseline(shared_data: Path,
     model = xgboost.XGBRegressor(n_estimators=60, max_depth=6, learning_rate=0.3, tree_method="hist", n_jobs=2, random_state=0)
     model.fit(train.iloc[:, 1:].to_numpy(), train.iloc[:, 0], eval_set=[(validation.iloc[:, 1:].to_numpy(), validation.iloc[:, 0])], verbose=False)
 
-    # What a Batch Transform of transform-input/ writes: one prediction per input line, as test.csv.out.
+    # transform-input/ holds the test rows as the prediction API sends them (raw, every non-target column in schema
+    # order), one per test line; the model's inference code encodes them (test_serving_contract.py). Here the
+    # predictions of the encoded test rows stand in for what a Batch Transform writes as test.csv.out.
     transform_input = pd.read_csv(prep.training / "transform-input" / "test.csv", header=None)
-    assert transform_input.shape == (len(test), train.shape[1] - 1)
-    predictions = model.predict(transform_input.to_numpy())
+    assert transform_input.shape == (len(test), len(STOCKS_SCHEMA["columns"]) - 1)
+    assert transform_input.iloc[:, 2].tolist() == pytest.approx(test.iloc[:, -1].tolist())  # change: raw and encoded agree
+    predictions = model.predict(test.iloc[:, 1:].to_numpy())
     (tmp_path / "predictions").mkdir()
     (tmp_path / "predictions" / "test.csv.out").write_text("".join(f"{value!r}\n" for value in predictions.astype(float).tolist()))
 

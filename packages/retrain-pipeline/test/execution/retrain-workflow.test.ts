@@ -1,7 +1,7 @@
 import { FakeServiceError, runStateMachine, StateMachineExecution, TaskCall } from '@freshet/test-utils';
 import { ApprovalMode } from '../../src';
 import { DeploymentOutcome, FakeAws, FakeAwsOptions } from './fixtures/fake-aws';
-import { expectedName, pollutionPipeline, STOCKS_ENDPOINT, STOCKS_ROLLBACK_ALARM, stocksPipeline, SynthesizedPipeline } from './fixtures/pipelines';
+import { expectedName, pollutionPipeline, STOCKS_ENDPOINT, STOCKS_ROLLBACK_ALARM, stocksPipeline, stocksXgboostPipeline, SynthesizedPipeline } from './fixtures/pipelines';
 
 /**
  * Acceptance item 4: the state machine definition exactly as written to
@@ -68,7 +68,10 @@ function expectTrainingParameters(execution: StateMachineExecution, executionNam
   expect(train.InputDataConfig.map((c: any) => [c.ChannelName, c.ContentType, c.DataSource.S3DataSource.S3Uri])).toEqual([
     ['train', 'text/csv', `${lake}/training/${executionName}/train/`],
     ['validation', 'text/csv', `${lake}/training/${executionName}/validation/`],
+    // The network-isolated job's own code: the same scripts zip the processing jobs get.
+    ['code', undefined, preprocess.ProcessingInputs[0].S3Input.S3Uri],
   ]);
+  expect(train.AlgorithmSpecification.ContainerEntrypoint[3]).toBe('autogluon_train.py');
   expect(train.OutputDataConfig).toEqual({ S3OutputPath: `${lake}/models/${executionName}/`, KmsKeyId: stocks.lakeKeyArn });
   expect(train.EnableNetworkIsolation).toBe(true);
   expect(train.VpcConfig).toBeUndefined();
@@ -532,6 +535,34 @@ describe('pollution (DeepAR, registered without an endpoint)', () => {
       expect(callsTo(execution, 'Check approval')).toHaveLength(60);
       expect(execution.visited.slice(-3)).toEqual(['Approval timed out', 'Notify rejection', 'Rejected']);
       expect(aws.published[0].message.reason).toMatch(/^nobody approved the model package .* within 1 hour$/);
+    });
+  });
+});
+
+describe('stocks (XGBoost, registered without an endpoint)', () => {
+  test('training gets the scripts zip and the run\'s serving files as channels; every model runs the artifact\'s inference.py', async () => {
+    const xgb = stocksXgboostPipeline();
+    const aws = new FakeAws({ evaluation: GOOD_METRICS });
+    const execution = await runStateMachine(xgb.definition, { executionName: 'xgb-1', input: {}, taskResponses: aws.taskResponses(xgb.definition) });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited[execution.visited.length - 1]).toBe('Registered');
+    const lake = `s3://${xgb.lakeBucketName}`;
+    const preprocessCode = onlyCall(execution, 'Preprocess').ProcessingInputs.find((i: any) => i.InputName === 'code').S3Input.S3Uri;
+    const train = onlyCall(execution, 'Train');
+    expect(train.InputDataConfig.map((c: any) => [c.ChannelName, c.DataSource.S3DataSource.S3Uri])).toEqual([
+      ['train', `${lake}/training/xgb-1/train/`],
+      ['validation', `${lake}/training/xgb-1/validation/`],
+      ['code', preprocessCode],
+      ['serving', `${lake}/training/xgb-1/serving/`],
+    ]);
+    expect(train.AlgorithmSpecification.ContainerEntrypoint[3]).toBe('xgboost_train.py');
+    expect(train.HyperParameters).toMatchObject({ num_round: '100', objective: 'reg:squarederror' });
+    const env = { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' };
+    expect(onlyCall(execution, 'Create candidate model').PrimaryContainer.Environment).toEqual(env);
+    expect(onlyCall(execution, 'Register model').InferenceSpecification.Containers[0].Environment).toEqual(env);
+    // Batch Transform reads the raw request rows preprocess writes, as text/csv lines.
+    expect(onlyCall(execution, 'Transform test channel').TransformInput).toMatchObject({
+      DataSource: { S3DataSource: { S3Uri: `${lake}/training/xgb-1/transform-input/` } }, ContentType: 'text/csv', SplitType: 'Line',
     });
   });
 });

@@ -6,14 +6,14 @@
  * wake-up to every request on a small VM.
  *
  * Run by proxy-benchmark.ts with fork(): argv is the subject (a bundle path,
- * `raw-http` or `sdk-alone`), the warm-up count and the measured count.
+ * `raw-http` or `no-socket`), the warm-up count and the measured count.
  * Sends the sorted samples (ms) and the young-generation collections that ran
  * during the measured requests to the parent.
  */
 import { constants, PerformanceObserver } from 'perf_hooks';
 // Only the SageMaker fake: the package index would load every emulator into this heap.
 import { startSageMakerRuntimeEmulator } from '@freshet/test-utils/lib/emulators/sagemaker-runtime-emulator';
-import { Handler, rawHttpHandler, sdkAloneHandler } from './reference-handlers';
+import { Handler, noSocketHandler, rawHttpHandler } from './reference-handlers';
 
 /** What one subject's measured requests took. */
 export interface OverheadRun {
@@ -32,7 +32,7 @@ async function main(subject: string, warmups: number, measured: number): Promise
     process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = runtime.endpoint;
     const handler: Handler = subject === 'raw-http' ? rawHttpHandler(runtime.endpoint)
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      : subject === 'sdk-alone' ? sdkAloneHandler() : require(subject).handler;
+      : subject === 'no-socket' ? noSocketHandler() : require(subject).handler;
     const event = { body: JSON.stringify({ ticker_symbol: 'AMZN', sector: 'RETAIL', change: -1.25 }), isBase64Encoded: false };
     for (let i = 0; i < warmups; i++) {
       const result = await handler(event);

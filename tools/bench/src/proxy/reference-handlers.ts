@@ -25,12 +25,13 @@ export function rawHttpHandler(endpoint: string): Handler {
 }
 
 /**
- * The SDK's own floor: the client and command the proxy uses, configured as
- * the proxy configures them, with an in-memory transport instead of the
- * network, so neither handler code nor a socket is in the time. No handler
- * built on this client can do better.
+ * The SDK with no network: the client and command the proxy uses, from
+ * node_modules, with an in-memory transport instead of a socket, so neither
+ * handler code, the fake nor a socket is in the time. For reference only: the
+ * floor the proxy is held to is sdk-floor.ts, which goes through the same
+ * socket and fake as the proxy.
  */
-export function sdkAloneHandler(): Handler {
+export function noSocketHandler(): Handler {
   const client = new SageMakerRuntimeClient({
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },

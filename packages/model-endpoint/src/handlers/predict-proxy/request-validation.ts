@@ -86,106 +86,125 @@ export function parseJsonBody(
   }
 }
 
+/** Validates tabular records against one schema; see {@link compileRecordValidator}. */
+export type RecordValidator = (value: unknown) => ValidRequest | InvalidRequest;
+
 /**
  * Validates tabular records: `{ "instances": [record, ...] }` or one record.
  * A record holds every non-nullable feature column with a value of its type,
  * and nothing else: not the target, not unknown fields.
  */
 export function validateRecords(value: unknown, features: FeatureColumn[], target: string, limits: RequestLimits): ValidRequest | InvalidRequest {
-  if (!isPlainObject(value)) {
-    return invalid('body', `is ${describe(value)}: send a JSON object, either one record or { "instances": [ ... ] }.`);
-  }
+  return compileRecordValidator(features, target, limits)(value);
+}
+
+/**
+ * The same validation as {@link validateRecords}, with what depends only on the
+ * schema worked out once (the proxy compiles it at init): the feature set, the
+ * list of features a message names, and each column's check, so a request
+ * pays only for checking its own values.
+ */
+export function compileRecordValidator(features: FeatureColumn[], target: string, limits: RequestLimits): RecordValidator {
   const featureNames = new Set(features.map((f) => f.name));
-  const batch = Object.prototype.hasOwnProperty.call(value, 'instances') && !featureNames.has('instances');
-  if (!batch) {
+  const featureList = [...featureNames].join(', ');
+  const columns = features.map((column) => ({ column, check: valueCheck(column.type, limits) }));
+  const instancesIsFeature = featureNames.has('instances');
+  const checkRecord = (record: Record<string, unknown>, prefix: string, problems: RequestProblem[]): void => {
+    for (const key in record) {
+      if (!Object.prototype.hasOwnProperty.call(record, key) || featureNames.has(key)) continue;
+      const field = `${prefix}${key.length > 64 ? `${key.slice(0, 64)}…` : key}`;
+      problems.push(key === target
+        ? { field, problem: 'is the target the model predicts: remove it from the request.' }
+        : { field, problem: `is not a feature of this model: remove it. The features are ${featureList}.` });
+    }
+    for (const { column, check } of columns) {
+      const value = record[column.name];
+      if (value === undefined || value === null) {
+        if (!column.nullable) problems.push({ field: `${prefix}${column.name}`, problem: `is ${value === null ? 'null' : 'missing'}: give a ${column.type} value.` });
+        continue;
+      }
+      const problem = check(value);
+      if (problem) problems.push({ field: `${prefix}${column.name}`, problem });
+    }
+  };
+  return (value) => {
+    if (!isPlainObject(value)) {
+      return invalid('body', `is ${describe(value)}: send a JSON object, either one record or { "instances": [ ... ] }.`);
+    }
+    const batch = !instancesIsFeature && Object.prototype.hasOwnProperty.call(value, 'instances');
     const problems: RequestProblem[] = [];
-    checkRecord(value, '', features, featureNames, target, limits, problems);
-    return problems.length > 0 ? { ok: false, status: 400, problems: problems.slice(0, MAX_PROBLEMS) } : { ok: true, records: [value], single: true };
-  }
-  const problems: RequestProblem[] = [];
-  for (const key of Object.keys(value)) {
-    if (key !== 'instances') problems.push({ field: key, problem: 'is not allowed beside instances: put every record inside instances.' });
-  }
-  const instances = value.instances;
-  if (!Array.isArray(instances)) {
-    problems.push({ field: 'instances', problem: `is ${describe(instances)}: make it an array of records.` });
-    return { ok: false, status: 400, problems };
-  }
-  if (instances.length === 0) {
-    problems.push({ field: 'instances', problem: 'is empty: send at least one record.' });
-  } else if (instances.length > limits.maxInstances) {
-    problems.push({ field: 'instances', problem: `holds ${instances.length} records, more than the ${limits.maxInstances} allowed: split them over several requests.` });
-  }
-  if (problems.length > 0) return { ok: false, status: 400, problems };
-  for (let i = 0; i < instances.length && problems.length < MAX_PROBLEMS; i++) {
-    const record = instances[i];
-    if (!isPlainObject(record)) {
-      problems.push({ field: `instances[${i}]`, problem: `is ${describe(record)}: make each instance a JSON object of feature values.` });
-      continue;
+    if (!batch) {
+      checkRecord(value, '', problems);
+      return problems.length > 0
+        ? { ok: false, status: 400, problems: problems.slice(0, MAX_PROBLEMS) }
+        : { ok: true, records: [value], single: true };
     }
-    checkRecord(record, `instances[${i}].`, features, featureNames, target, limits, problems);
-  }
-  return problems.length > 0
-    ? { ok: false, status: 400, problems: problems.slice(0, MAX_PROBLEMS) }
-    : { ok: true, records: instances as Record<string, unknown>[], single: false };
+    for (const key of Object.keys(value)) {
+      if (key !== 'instances') problems.push({ field: key, problem: 'is not allowed beside instances: put every record inside instances.' });
+    }
+    const instances = value.instances;
+    if (!Array.isArray(instances)) {
+      problems.push({ field: 'instances', problem: `is ${describe(instances)}: make it an array of records.` });
+      return { ok: false, status: 400, problems };
+    }
+    if (instances.length === 0) {
+      problems.push({ field: 'instances', problem: 'is empty: send at least one record.' });
+    } else if (instances.length > limits.maxInstances) {
+      problems.push({ field: 'instances', problem: `holds ${instances.length} records, more than the ${limits.maxInstances} allowed: split them over several requests.` });
+    }
+    if (problems.length > 0) return { ok: false, status: 400, problems };
+    for (let i = 0; i < instances.length && problems.length < MAX_PROBLEMS; i++) {
+      const record = instances[i];
+      if (!isPlainObject(record)) {
+        problems.push({ field: `instances[${i}]`, problem: `is ${describe(record)}: make each instance a JSON object of feature values.` });
+        continue;
+      }
+      checkRecord(record, `instances[${i}].`, problems);
+    }
+    return problems.length > 0
+      ? { ok: false, status: 400, problems: problems.slice(0, MAX_PROBLEMS) }
+      : { ok: true, records: instances as Record<string, unknown>[], single: false };
+  };
 }
 
-function checkRecord(
-  record: Record<string, unknown>,
-  prefix: string,
-  features: FeatureColumn[],
-  featureNames: Set<string>,
-  target: string,
-  limits: RequestLimits,
-  problems: RequestProblem[],
-): void {
-  for (const key of Object.keys(record)) {
-    if (featureNames.has(key)) continue;
-    const field = `${prefix}${key.length > 64 ? `${key.slice(0, 64)}…` : key}`;
-    problems.push(key === target
-      ? { field, problem: 'is the target the model predicts: remove it from the request.' }
-      : { field, problem: `is not a feature of this model: remove it. The features are ${[...featureNames].join(', ')}.` });
-  }
-  for (const column of features) {
-    const field = `${prefix}${column.name}`;
-    const value = record[column.name];
-    if (value === undefined || value === null) {
-      if (!column.nullable) problems.push({ field, problem: `is ${value === null ? 'null' : 'missing'}: give a ${column.type} value.` });
-      continue;
-    }
-    const problem = checkValue(value, column.type, limits);
-    if (problem) problems.push({ field, problem });
-  }
-}
-
-/** What is wrong with one value of a column type, or undefined. */
-function checkValue(value: unknown, type: string, limits: RequestLimits): string | undefined {
+/** What is wrong with one value of a column type, or undefined: the check of a type, chosen once per column. */
+function valueCheck(type: string, limits: RequestLimits): (value: unknown) => string | undefined {
   switch (type) {
     case 'string':
-      if (typeof value !== 'string') return `must be a string, got ${describe(value)}.`;
-      if (value.length > limits.maxStringLength) return `is ${value.length} characters, more than the ${limits.maxStringLength} allowed: shorten it.`;
-      return undefined;
+      return (value) => {
+        if (typeof value !== 'string') return `must be a string, got ${describe(value)}.`;
+        if (value.length > limits.maxStringLength) return `is ${value.length} characters, more than the ${limits.maxStringLength} allowed: shorten it.`;
+        return undefined;
+      };
     case 'double':
-      if (typeof value !== 'number') return `must be a number, got ${describe(value)}.`;
-      if (!Number.isFinite(value)) return 'is too large for a double: send a finite number.';
-      return undefined;
+      return (value) => {
+        if (typeof value !== 'number') return `must be a number, got ${describe(value)}.`;
+        if (!Number.isFinite(value)) return 'is too large for a double: send a finite number.';
+        return undefined;
+      };
     case 'int':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return `must be a whole number, got ${describe(value)}.`;
-      if (value < INT_MIN || value > INT_MAX) return `is outside the int range ${INT_MIN} to ${INT_MAX}.`;
-      return undefined;
+      return (value) => {
+        if (typeof value !== 'number' || !Number.isInteger(value)) return `must be a whole number, got ${describe(value)}.`;
+        if (value < INT_MIN || value > INT_MAX) return `is outside the int range ${INT_MIN} to ${INT_MAX}.`;
+        return undefined;
+      };
     case 'bigint':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return `must be a whole number, got ${describe(value)}.`;
-      // JSON numbers past 2^53 lose digits on the way in, so the model would see another value.
-      if (!Number.isSafeInteger(value)) return 'is beyond ±9007199254740991, where JSON numbers lose precision: send a smaller number.';
-      return undefined;
+      return (value) => {
+        if (typeof value !== 'number' || !Number.isInteger(value)) return `must be a whole number, got ${describe(value)}.`;
+        // JSON numbers past 2^53 lose digits on the way in, so the model would see another value.
+        if (!Number.isSafeInteger(value)) return 'is beyond ±9007199254740991, where JSON numbers lose precision: send a smaller number.';
+        return undefined;
+      };
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `must be true or false, got ${describe(value)}.`;
+      return (value) => (typeof value === 'boolean' ? undefined : `must be true or false, got ${describe(value)}.`);
     case 'timestamp':
-      if (typeof value !== 'string') return `must be an ISO 8601 date-time string, got ${describe(value)}.`;
-      if (!DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) return `must be an ISO 8601 date-time such as 2026-08-01T00:00:00Z, got ${describe(value)}.`;
-      return undefined;
+      return (value) => {
+        if (typeof value !== 'string') return `must be an ISO 8601 date-time string, got ${describe(value)}.`;
+        if (!DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) return `must be an ISO 8601 date-time such as 2026-08-01T00:00:00Z, got ${describe(value)}.`;
+        return undefined;
+      };
     default:
-      return `has the unknown column type ${type}.`;
+      return () => `has the unknown column type ${type}.`;
   }
 }
 

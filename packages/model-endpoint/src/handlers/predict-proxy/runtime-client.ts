@@ -1,0 +1,47 @@
+/**
+ * The proxy's SageMaker Runtime client, in one place so that the proxy
+ * benchmark's SDK floor (tools/bench) builds exactly the same client.
+ */
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+
+type SignerFactory = SageMakerRuntimeClient['config']['signer'];
+
+/** Attempts per request unless MAX_ATTEMPTS says otherwise: one retry at most, as API Gateway gives up after 29 s. */
+export const DEFAULT_MAX_ATTEMPTS = 2;
+
+/** A client for the container's lifetime: keep-alive connections and signing keys are reused across requests. */
+export function createRuntimeClient(maxAttempts: number): SageMakerRuntimeClient {
+  const client = new SageMakerRuntimeClient({
+    maxAttempts,
+    // Lambda puts the role's credentials in the environment; naming the provider keeps the
+    // default chain out of the bundle (see unused-default-credentials.ts).
+    credentials: fromEnv(),
+    // Resolve the middleware stack once, not on every request.
+    cacheMiddleware: true,
+  });
+  client.config.signer = oncePerAuthScheme(client.config.signer);
+  return client;
+}
+
+/**
+ * The SDK builds a new SignatureV4 for every request, copying the whole client
+ * config into it. The signer reads its credentials through the client's
+ * memoized provider and takes the date, region and service with each request,
+ * and the first request fixes the config's signing region and name, so every
+ * one it builds for a given auth scheme is the same: build it once.
+ */
+function oncePerAuthScheme(build: SignerFactory): SignerFactory {
+  const signers = new Map<string, ReturnType<SignerFactory>>();
+  return (authScheme) => {
+    const key = authScheme ? `${authScheme.name}|${authScheme.signingName ?? ''}|${authScheme.signingRegion ?? ''}` : '';
+    let signer = signers.get(key);
+    if (!signer) {
+      signer = build(authScheme);
+      signers.set(key, signer);
+      // A failed build is not kept: the next request tries again.
+      signer.catch(() => signers.delete(key));
+    }
+    return signer;
+  };
+}

@@ -1,0 +1,181 @@
+"""RetrainPipeline XGBoost training entry point (the SageMaker XGBoost framework container, script style).
+
+The Train state runs it in the XGBoost image from the scripts zip (channel ``code``), on the
+label-first ``train`` (and ``validation``) channels preprocess writes, with the run's
+``serving`` channel (encoding.json, serving.json). It trains with the built-in algorithm's
+hyperparameter names (``num_round``, ``early_stopping_rounds``, ``eta``, ``max_depth``,
+``objective``, ``eval_metric`` ...), saves ``<model-dir>/xgboost-model`` and puts the serving
+code in ``<model-dir>/code``: ``inference.py`` (from xgboost_inference.py), the ``freshet_ml``
+package and the serving files, which the container loads with SAGEMAKER_PROGRAM=inference.py
+and SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code.
+
+Every path is an argument with the SageMaker default, so it also runs on local folders.
+Exit code 0 on success, 1 with the reason on stderr and in the failure file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import pandas as pd
+import xgboost
+
+from freshet_ml.errors import JobFailure, report_failure
+from freshet_ml.serving import ENCODING_FILE, SERVING_FILE, ServingContract
+
+HERE = Path(__file__).resolve().parent
+MODEL_FILE = "xgboost-model"
+CODE_DIR = "code"
+INFERENCE_SOURCE = "xgboost_inference.py"
+# Built-in algorithm settings that are not XGBoost parameters (the container's own switches).
+CONTAINER_ONLY = frozenset({"save_model_on_termination", "prob_buffer_row", "use_dask_gpu_training"})
+INTEGER = re.compile(r"^[+-]?\d+$")
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+# The SageMaker training paths: the defaults inside a training job only (it has /opt/ml/input/config).
+SAGEMAKER_PATHS = {
+    "hyperparameters": "/opt/ml/input/config/hyperparameters.json",
+    "train_dir": "/opt/ml/input/data/train",
+    "validation_dir": "/opt/ml/input/data/validation",
+    "serving_dir": "/opt/ml/input/data/serving",
+    "model_dir": "/opt/ml/model",
+    "failure_file": "/opt/ml/output/failure",
+}
+SAGEMAKER_CONFIG = Path("/opt/ml/input/config")
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Freshet RetrainPipeline XGBoost training")
+    for name, default in SAGEMAKER_PATHS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", help=f"SageMaker default {default}")
+    args = parser.parse_args(argv)
+    in_sagemaker = SAGEMAKER_CONFIG.is_dir()
+    for name, default in SAGEMAKER_PATHS.items():
+        if getattr(args, name) is not None:
+            continue
+        if in_sagemaker:
+            setattr(args, name, default)
+        elif name == "failure_file" and args.model_dir:
+            args.failure_file = str(Path(args.model_dir) / "failure")
+        elif name != "validation_dir":
+            parser.error(f"--{name.replace('_', '-')} is required outside a SageMaker training job (no {SAGEMAKER_CONFIG}).")
+    return args
+
+
+def _value(text: Any) -> Any:
+    """SageMaker passes every hyperparameter as a string: numbers become numbers again."""
+    if not isinstance(text, str):
+        return text
+    value = text.strip()
+    if INTEGER.match(value):
+        return int(value)
+    if NUMBER.match(value):
+        return float(value)
+    return value
+
+
+def training_parameters(hyperparameters: Dict[str, Any]) -> Tuple[Dict[str, Any], int, Optional[int]]:
+    """(XGBoost params, num_boost_round, early_stopping_rounds) from the built-in algorithm's names."""
+    params: Dict[str, Any] = {}
+    rounds: Optional[int] = None
+    early: Optional[int] = None
+    for name, raw in hyperparameters.items():
+        value = _value(raw)
+        if name.startswith(("_", "sagemaker_")) or name in CONTAINER_ONLY:
+            continue
+        if name == "num_round":
+            rounds = value
+        elif name == "early_stopping_rounds":
+            early = value
+        elif name == "csv_weights":
+            if value not in (0, "0"):
+                raise JobFailure("csv_weights=1 is not supported: the train channel has no weight column; remove the hyperparameter.")
+        elif name == "eval_metric" and isinstance(value, str) and "," in value:
+            params[name] = [metric.strip() for metric in value.split(",") if metric.strip()]
+        else:
+            params[name] = value
+    if not isinstance(rounds, int) or rounds < 1:
+        raise JobFailure(f"num_round must be a whole number of at least 1, got {hyperparameters.get('num_round')!r}.")
+    if early is not None and (not isinstance(early, int) or early < 1):
+        raise JobFailure(f"early_stopping_rounds must be a whole number of at least 1, got {hyperparameters.get('early_stopping_rounds')!r}.")
+    return params, rounds, early
+
+
+def read_channel(folder: Path) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """(features, label) of a label-first headerless CSV channel; None when the folder is absent or empty."""
+    if not folder.is_dir():
+        return None
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+    frames = [pd.read_csv(path, header=None) for path in files if path.stat().st_size > 0]
+    if not frames:
+        return None
+    table = pd.concat(frames, ignore_index=True)
+    return table.iloc[:, 1:].to_numpy(dtype="float64"), table.iloc[:, 0].to_numpy(dtype="float64")
+
+
+def package_code(model_dir: Path, serving_dir: Path) -> Path:
+    """``<model-dir>/code``: inference.py, freshet_ml and the serving files (no requirements.txt: the endpoint installs nothing)."""
+    code = model_dir / CODE_DIR
+    if code.exists():
+        shutil.rmtree(code)
+    code.mkdir(parents=True)
+    shutil.copyfile(HERE / INFERENCE_SOURCE, code / "inference.py")
+    shutil.copytree(HERE / "freshet_ml", code / "freshet_ml", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in (ENCODING_FILE, SERVING_FILE):
+        shutil.copyfile(serving_dir / name, code / name)
+    return code
+
+
+def train(args: argparse.Namespace) -> Dict[str, Any]:
+    path = Path(args.hyperparameters)
+    hyperparameters = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    params, rounds, early = training_parameters(hyperparameters)
+    serving_dir = Path(args.serving_dir)
+    try:
+        contract = ServingContract.read(serving_dir)
+    except ValueError as error:
+        raise JobFailure(f"the serving channel is incomplete: {error}") from error
+    train_data = read_channel(Path(args.train_dir))
+    if train_data is None:
+        raise JobFailure(f"no training data in {args.train_dir}: the train channel is empty.")
+    width = len(contract.encoding.names)
+    if train_data[0].shape[1] != width:
+        raise JobFailure(f"the train channel has {train_data[0].shape[1]} feature column(s) but encoding.json names {width}: channels and encoding are from different runs.")
+    dtrain = xgboost.DMatrix(train_data[0], label=train_data[1], missing=np.nan)
+    evals = [(dtrain, "train")]
+    validation = read_channel(Path(args.validation_dir)) if args.validation_dir else None
+    if validation is not None:
+        evals.append((xgboost.DMatrix(validation[0], label=validation[1], missing=np.nan), "validation"))
+    if early is not None and validation is None:
+        raise JobFailure("early_stopping_rounds needs a validation channel: set a validation ratio, or remove the hyperparameter.")
+    booster = xgboost.train(params, dtrain, num_boost_round=rounds, evals=evals, early_stopping_rounds=early, verbose_eval=True)
+    model_dir = Path(args.model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    booster.save_model(str(model_dir / MODEL_FILE))
+    package_code(model_dir, serving_dir)
+    return {"rounds": booster.num_boosted_rounds(), "features": width, "trainRows": int(len(train_data[1])), "validation": validation is not None}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        summary = train(args)
+    except JobFailure as failure:
+        return report_failure(str(failure), args.failure_file)
+    except Exception as error:  # still leave the reason where SageMaker shows it, then the traceback
+        report_failure(f"xgboost training crashed: {type(error).__name__}: {error}", args.failure_file)
+        raise
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -53,25 +53,15 @@ export interface ArtifactModelOptions {
 export interface AlgorithmModelOptions {
   /**
    * The image tag.
-   * @default - XGBoost: '3.0-5', the framework container RetrainPipeline trains and serves in; others: the tag {@link AlgorithmImages.defaultTag} names
+   * @default - the tag {@link AlgorithmImages.defaultTag} names (XGBoost: 3.0-5, the framework container RetrainPipeline trains and serves in)
    */
   readonly imageTag?: string;
   /**
    * Environment variables of the container, added to (and overriding) the preset's.
-   * @default - XGBoost: SAGEMAKER_PROGRAM=inference.py and SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code; others: none
+   * @default - XGBoost and AutoGluon: SAGEMAKER_PROGRAM=inference.py and SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code (the model's own code/); DeepAR: none
    */
   readonly environment?: Record<string, string>;
 }
-
-/**
- * How the XGBoost framework container serves a model RetrainPipeline trained: with the
- * model's own `code/inference.py`, which encodes the raw request rows as at training.
- * The same as RetrainPipeline's XGBoost preset, so a seed model and retrained ones behave alike.
- */
-const XGBOOST_SERVING = {
-  tag: '3.0-5',
-  environment: { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' } as Record<string, string>,
-};
 
 /** Options of {@link ModelSource.fromModelPackage}. */
 export interface ModelPackageOptions {
@@ -138,21 +128,22 @@ export class ModelSource {
   /**
    * A model artifact trained by a preset algorithm; its inference image is resolved for the stack's region.
    *
-   * For `Algorithm.XGBOOST` the artifact must be one RetrainPipeline trained (its
-   * `model.tar.gz` carries `code/inference.py` and the run's encoding, which turn the raw
-   * records the API sends into the training features); a bare XGBoost model trained
-   * elsewhere would receive unencoded rows. The container is set up as RetrainPipeline's
-   * (image tag 3.0-5, SAGEMAKER_PROGRAM and SAGEMAKER_SUBMIT_DIRECTORY), so the seed and
-   * the retrained models answer the same requests the same way.
+   * For `Algorithm.XGBOOST` and `Algorithm.AUTOGLUON` the artifact must be one RetrainPipeline
+   * trained (its `model.tar.gz` carries `code/inference.py`, and for XGBoost the run's encoding,
+   * which turn the raw records the API sends into the training features); a bare XGBoost model
+   * trained elsewhere would receive unencoded rows. The container is set up as RetrainPipeline's
+   * (the core default image tag, SAGEMAKER_PROGRAM and SAGEMAKER_SUBMIT_DIRECTORY), so the seed
+   * and the retrained models answer the same requests the same way.
    */
   public static fromAlgorithm(algorithm: Algorithm, artifact: ModelArtifact, options: AlgorithmModelOptions = {}): ModelSource {
-    const xgboost = algorithm === Algorithm.XGBOOST;
     return new ModelSource(payloadFormatOf(algorithm), `${algorithm} ${s3Uri(artifact)}`, (scope, role) => {
       grantObjectRead(scope, role, artifact.bucket, artifact.key);
-      const environment = xgboost ? { ...XGBOOST_SERVING.environment, ...options.environment } : options.environment;
+      // The same container setup as RetrainPipeline's, so a seed model and retrained ones behave alike.
+      const merged = { ...AlgorithmImages.servingEnvironment(algorithm), ...options.environment };
+      const environment = Object.keys(merged).length > 0 ? merged : undefined;
       return {
         container: {
-          image: AlgorithmImages.uriFor(scope, algorithm, { tag: options.imageTag ?? (xgboost ? XGBOOST_SERVING.tag : undefined) }),
+          image: AlgorithmImages.uriFor(scope, algorithm, { tag: options.imageTag }),
           modelDataUrl: s3Uri(artifact),
           environment,
         },

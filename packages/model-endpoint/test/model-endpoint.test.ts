@@ -38,7 +38,7 @@ describe('ModelEndpoint defaults', () => {
     });
   });
 
-  test('XGBoost seed models: the environment option adds to (and overrides) the serving environment; other presets get none', () => {
+  test('seed models: the environment option adds to (and overrides) the serving environment; AutoGluon runs its code/ too, DeepAR gets none', () => {
     const stack = testStack();
     const { lake } = lakeAndModel(stack);
     const seed = ModelSource.fromAlgorithm(Algorithm.XGBOOST, { bucket: lake, key: 'models/s/model.tar.gz' }, {
@@ -48,11 +48,17 @@ describe('ModelEndpoint defaults', () => {
     new ModelEndpoint(stack, 'Forecast', {
       schema: pollutionSchema(), model: ModelSource.fromAlgorithm(Algorithm.DEEPAR, { bucket: lake, key: 'models/f/model.tar.gz' }), lakeBucket: lake,
     });
+    new ModelEndpoint(stack, 'Tabular', {
+      schema: stocksSchema(), model: ModelSource.fromAlgorithm(Algorithm.AUTOGLUON, { bucket: lake, key: 'models/a/model.tar.gz' }), lakeBucket: lake,
+    });
     const containers = Object.values(Template.fromStack(stack).findResources('AWS::SageMaker::Model')).map((m: any) => m.Properties.PrimaryContainer);
     const xgboost = containers.find((c) => String(c.Image).includes('sagemaker-xgboost'));
     expect(xgboost.Image).toMatch(/sagemaker-xgboost:3\.0-6$/);
     expect(xgboost.Environment).toEqual({ SAGEMAKER_PROGRAM: 'serve.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', SAGEMAKER_MODEL_SERVER_WORKERS: '2' });
     expect(containers.find((c) => String(c.Image).includes('forecasting-deepar')).Environment).toBeUndefined();
+    expect(containers.find((c) => String(c.Image).includes('autogluon-inference')).Environment).toEqual({
+      SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
+    });
   });
 
   test('the endpoint name is a literal derived from the construct path: the same on every synth', () => {

@@ -44,7 +44,7 @@ export interface XgboostOptions {
   /**
    * The image tag of the SageMaker XGBoost framework container (training and inference).
    * The serving code needs its Python 3.10 / pandas 2 generation (3.0-5 or later).
-   * @default '3.0-5'
+   * @default - core's default XGBoost tag (3.0-5)
    */
   readonly imageTag?: string;
 }
@@ -167,27 +167,6 @@ export interface BoundTrainingAlgorithm {
   readonly forecast?: ForecastSeriesOptions;
 }
 
-/** Where a DLC trained AutoGluon model puts its inference handler (inside model.tar.gz). */
-const AUTOGLUON_CODE_DIR = '/opt/ml/model/code';
-
-/**
- * The XGBoost framework container's tag: script mode with Python 3.10, pandas 2
- * and numpy 2, the generation of the processing image the `freshet_ml` code is tested against
- * (1.7-1 has Python 3.8 and pandas 1).
- */
-const XGBOOST_FRAMEWORK_TAG = '3.0-5';
-
-/**
- * How the SageMaker XGBoost container serves a model RetrainPipeline trained:
- * with the user module `code/inference.py` inside model.tar.gz, which applies the
- * training run's encoding to the raw request rows (scripts/xgboost_inference.py).
- */
-const XGBOOST_INFERENCE_ENVIRONMENT: Record<string, string> = {
-  SAGEMAKER_PROGRAM: 'inference.py',
-  SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
-};
-
-
 /**
  * The training algorithm: a preset (XGBoost, AutoGluon, DeepAR) or a custom
  * image. The preset fixes the channel format preprocess writes, the images
@@ -217,15 +196,15 @@ export class TrainingAlgorithm {
     };
     const hyperparameters = { num_round: '100', max_depth: '6', eta: '0.2', ...objective[taskType], ...options.hyperparameters };
     return new TrainingAlgorithm(Algorithm.XGBOOST, ChannelFormat.LABEL_FIRST_CSV, taskType, (scope) => {
-      const tag = options.imageTag ?? XGBOOST_FRAMEWORK_TAG;
-      const uri = AlgorithmImages.uriFor(scope, Algorithm.XGBOOST, { purpose: ImagePurpose.TRAINING, tag });
+      const uri = AlgorithmImages.uriFor(scope, Algorithm.XGBOOST, { purpose: ImagePurpose.TRAINING, tag: options.imageTag });
       return {
         trainingImageUri: uri,
         inferenceImageUri: uri,
         hyperparameters,
         trainingScript: 'xgboost_train.py',
         servingChannel: true,
-        inferenceEnvironment: { ...XGBOOST_INFERENCE_ENVIRONMENT },
+        // code/inference.py applies the run's encoding to the raw rows the API sends (scripts/xgboost_inference.py).
+        inferenceEnvironment: AlgorithmImages.servingEnvironment(Algorithm.XGBOOST),
       };
     });
   }
@@ -255,7 +234,7 @@ export class TrainingAlgorithm {
       },
       // scripts/autogluon_train.py fits a TabularPredictor and saves it with code/inference.py (scripts/autogluon_inference.py).
       trainingScript: 'autogluon_train.py',
-      inferenceEnvironment: { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: AUTOGLUON_CODE_DIR },
+      inferenceEnvironment: AlgorithmImages.servingEnvironment(Algorithm.AUTOGLUON),
     }), options.timeLimit);
   }
 

@@ -69,7 +69,9 @@ interface ImageSpec {
   readonly accounts: Record<string, string>;
 }
 
-const xgboost: ImageSpec = { registryName: 'FirstParty', repository: 'sagemaker-xgboost', defaultTag: '1.7-1', accounts: FIRST_PARTY_REGISTRY };
+// 3.0-5: the framework container generation (Python 3.10, pandas 2) that Freshet's XGBoost
+// training and serving scripts run on; 1.7-1 has Python 3.8 and pandas 1.
+const xgboost: ImageSpec = { registryName: 'FirstParty', repository: 'sagemaker-xgboost', defaultTag: '3.0-5', accounts: FIRST_PARTY_REGISTRY };
 const deepar: ImageSpec = { registryName: 'Forecasting', repository: 'forecasting-deepar', defaultTag: '1', accounts: FORECASTING_REGISTRY };
 
 const IMAGES: Record<Algorithm, Record<ImagePurpose, ImageSpec>> = {
@@ -80,6 +82,9 @@ const IMAGES: Record<Algorithm, Record<ImagePurpose, ImageSpec>> = {
     [ImagePurpose.INFERENCE]: { registryName: 'Dlc', repository: 'autogluon-inference', defaultTag: '1.1.1-cpu-py311-ubuntu22.04', accounts: DLC_REGISTRY },
   },
 };
+
+/** Where model.tar.gz unpacks in the inference container, plus the folder of the model's own inference code. */
+const MODEL_CODE_DIR = '/opt/ml/model/code';
 
 /** The scikit-learn framework image the processing scripts run in (Python 3.10, scikit-learn 1.4.2, pandas, numpy). */
 const PROCESSING: ImageSpec = { registryName: 'FirstParty', repository: 'sagemaker-scikit-learn', defaultTag: '1.4-2-cpu-py3', accounts: FIRST_PARTY_REGISTRY };
@@ -100,7 +105,7 @@ export class AlgorithmImages {
     return IMAGES[algorithm][purpose].defaultTag;
   }
 
-  /** The image URI of an algorithm in a known region, e.g. `683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1`. */
+  /** The image URI of an algorithm in a known region, e.g. `683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5`. */
   public static uriIn(algorithm: Algorithm, region: string, options: AlgorithmImageOptions = {}): string {
     const purpose = options.purpose ?? ImagePurpose.INFERENCE;
     return literalUri(IMAGES[algorithm][purpose], region, options.tag, `${algorithm} ${purpose}`);
@@ -109,6 +114,16 @@ export class AlgorithmImages {
   /** The image URI for the stack of `scope`, resolved at synth when the region is known. */
   public static uriFor(scope: Construct, algorithm: Algorithm, options: AlgorithmImageOptions = {}): string {
     return scopedUri(scope, IMAGES[algorithm][options.purpose ?? ImagePurpose.INFERENCE], options.tag, `${algorithm}`);
+  }
+
+  /**
+   * The inference container environment that serves a model Freshet trained with a preset:
+   * XGBoost and AutoGluon models carry their inference code in `code/` of model.tar.gz
+   * (`code/inference.py`), which the framework containers load as the user module;
+   * DeepAR needs none.
+   */
+  public static servingEnvironment(algorithm: Algorithm): Record<string, string> {
+    return algorithm === Algorithm.DEEPAR ? {} : { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: MODEL_CODE_DIR };
   }
 
   /** The SageMaker scikit-learn processing image URI in a known region. */

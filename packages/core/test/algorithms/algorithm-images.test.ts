@@ -4,8 +4,8 @@ import { Algorithm, AlgorithmImages, ImagePurpose } from '../../src';
 
 describe('AlgorithmImages', () => {
   test.each([
-    [Algorithm.XGBOOST, 'us-east-1', '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1'],
-    [Algorithm.XGBOOST, 'eu-west-1', '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1'],
+    [Algorithm.XGBOOST, 'us-east-1', '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5'],
+    [Algorithm.XGBOOST, 'eu-west-1', '141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:3.0-5'],
     [Algorithm.DEEPAR, 'us-west-2', '156387875391.dkr.ecr.us-west-2.amazonaws.com/forecasting-deepar:1'],
     [Algorithm.AUTOGLUON, 'eu-central-1', '763104351884.dkr.ecr.eu-central-1.amazonaws.com/autogluon-inference:1.1.1-cpu-py311-ubuntu22.04'],
   ])('the %s inference image in %s is %s', (algorithm, region, uri) => {
@@ -57,5 +57,15 @@ describe('AlgorithmImages', () => {
     // XGBoost and scikit-learn share the first-party registry; both AutoGluon images share the DLC one.
     expect(Object.keys(mappings).sort()).toEqual(['FreshetImageRegistryDlc', 'FreshetImageRegistryFirstParty']);
     expect(mappings.FreshetImageRegistryFirstParty['us-east-1']).toEqual({ account: '683313688378' });
+  });
+
+  test('XGBoost and AutoGluon models serve with their own code/inference.py; DeepAR with its container alone', () => {
+    const scriptMode = { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' };
+    expect(AlgorithmImages.servingEnvironment(Algorithm.XGBOOST)).toEqual(scriptMode);
+    expect(AlgorithmImages.servingEnvironment(Algorithm.AUTOGLUON)).toEqual(scriptMode);
+    expect(AlgorithmImages.servingEnvironment(Algorithm.DEEPAR)).toEqual({});
+    // A copy each time: a caller adding its own variables changes nobody else's.
+    AlgorithmImages.servingEnvironment(Algorithm.XGBOOST).EXTRA = '1';
+    expect(AlgorithmImages.servingEnvironment(Algorithm.XGBOOST)).toEqual(scriptMode);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { applyNagV2Packs, CFN_LINT_DEFAULT_IGNORES, cfnLint, formatCfnLint, formatFindings, nagFindings, nagV2Errors } from '@freshet/test-utils';
+import { applyNagV2Packs, formatFindings, nagFindings, nagV2Errors } from '@freshet/test-utils';
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -328,10 +328,9 @@ describe('the ml-platform app', () => {
     expect(formatFindings(stacks.flatMap((stack) => nagV2Errors(stack, true)))).toBe('');
   });
 
-  test('cfn-lint passes on every synthesized template', () => {
+  test('one template per stack: the pipeline, both stages and the support stack', () => {
+    // cfn-lint reads these from cdk.out in the test command's "cfn-lint cdk.out" step (the same app, synthesized by the CLI).
     expect(templates.length).toBe(1 + devStacks.length + prodStacks.length + supportStacks.length);
-    // E3703 rejects the Fn::Join role ARNs CDK Pipelines writes into CloudFormation actions; CloudFormation accepts them.
-    expect(formatCfnLint(cfnLint(templates, [...CFN_LINT_DEFAULT_IGNORES, 'E3703']))).toBe('');
   });
 });
 

@@ -8,7 +8,7 @@
 #     on it too and prints its figures beside the SDK-alone floor measured in the same run;
 #  3. synthesize the app, and check that a handler change reaches cdk.out
 #     through the Nx cache;
-#  4. side by side: pytest over the Python job scripts shipped in
+#  4. side by side: pytest over the Python job scripts shipped in (one run per package)
 #     packages/*/scripts, the Python binding check, the consumer test (the
 #     packed tarballs installed into a fresh app outside the workspace and
 #     synthesized with the CDK CLI), cfn-lint and checkov (its own venv) over
@@ -94,19 +94,14 @@ checkov_cdk_out() {
   .venv-checkov/bin/checkov "${args[@]}" --framework cloudformation --compact --quiet --skip-download
 }
 
-job_script_tests() {
-  local dirs dir status=0
-  mapfile -t dirs < <(find packages -path '*/node_modules' -prune -o -path '*/scripts/tests' -type d -print | sort)
-  if [ "${#dirs[@]}" -eq 0 ]; then
-    echo "no Python job-script suites yet"
-    return 0
-  fi
-  # One run per package: each scripts/ folder has its own conftest.py and pytest.ini.
-  for dir in "${dirs[@]}"; do
-    echo "pytest ${dir%/tests}"
-    (cd "${dir%/tests}" && ../../../.venv/bin/python -m pytest -q -p no:cacheprovider) || status=1
-  done
-  return "${status}"
+# pytest over one package's job scripts: each scripts/ folder has its own conftest.py and pytest.ini.
+job_script_tests_in() {
+  (cd "$1" && ../../../.venv/bin/python -m pytest -q -p no:cacheprovider)
+}
+
+no_script_suites() {
+  echo "no Python job-script suites under packages/*/scripts/tests"
+  return 1
 }
 
 # The Node the Lambda functions run on (their runtime read from the code), for the tests and the benchmark.
@@ -132,14 +127,22 @@ on_lambda_node() {
 step "python venv" bash tools/scripts/python-venv.sh
 step "lambda node" lambda_node
 step "build" npx nx run-many --target=build --output-style=static
-# Three test targets at a time on two cores: emulator round trips, SDK backoffs and process starts leave a core idle otherwise.
-step "typescript tests" on_lambda_node npx nx run-many --target=test --output-style=static --parallel=3
+# Two test targets at a time, one per core.
+step "typescript tests" on_lambda_node npx nx run-many --target=test --output-style=static --parallel=2
 # Its targets are printed, not asserted: tests never assert on wall-clock time.
 step "proxy benchmark" on_lambda_node node tools/bench/lib/main.js proxy
 step "app synth" npx nx run @freshet/ml-platform:synth --output-style=static
 step "nx cache freshness" bash tools/scripts/nx-cache-check.sh
 # After the freshness check, whose last synth restores cdk.out: the scanners read it side by side with the rest.
-step_group "python job scripts" job_script_tests "python binding" python_binding "consumer app from tarballs" consumer_test \
+# One member per package's Python suite, so the long Spark suite does not hold the others back.
+mapfile -t script_suites < <(find packages -path '*/node_modules' -prune -o -path '*/scripts/tests' -type d -print | sort)
+suite_members=()
+for i in "${!script_suites[@]}"; do
+  eval "pytest_${i}() { job_script_tests_in '${script_suites[$i]%/tests}'; }"
+  suite_members+=("python job scripts (${script_suites[$i]%/tests})" "pytest_${i}")
+done
+[ "${#suite_members[@]}" -gt 0 ] || suite_members=("python job scripts" no_script_suites)
+step_group "${suite_members[@]}" "python binding" python_binding "consumer app from tarballs" consumer_test \
   "cfn-lint cdk.out" lint_cdk_out "checkov cdk.out" checkov_cdk_out
 
 if [ "${failed}" -gt 0 ]; then

@@ -28,6 +28,7 @@ import pandas as pd
 import xgboost
 
 from freshet_ml.errors import JobFailure, report_failure
+from freshet_ml.job_paths import TRAINING, resolve_paths
 from freshet_ml.serving import ENCODING_FILE, SERVING_FILE, ServingContract
 
 HERE = Path(__file__).resolve().parent
@@ -40,34 +41,25 @@ INTEGER = re.compile(r"^[+-]?\d+$")
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-# The SageMaker training paths: the defaults inside a training job only (it has /opt/ml/input/config).
+# The SageMaker training paths (relative to /opt/ml): the defaults inside a training job only.
 SAGEMAKER_PATHS = {
-    "hyperparameters": "/opt/ml/input/config/hyperparameters.json",
-    "train_dir": "/opt/ml/input/data/train",
-    "validation_dir": "/opt/ml/input/data/validation",
-    "serving_dir": "/opt/ml/input/data/serving",
-    "model_dir": "/opt/ml/model",
-    "failure_file": "/opt/ml/output/failure",
+    "hyperparameters": "input/config/hyperparameters.json",
+    "train_dir": "input/data/train",
+    "validation_dir": "input/data/validation",
+    "serving_dir": "input/data/serving",
+    "model_dir": "model",
+    "failure_file": "output/failure",
 }
-SAGEMAKER_CONFIG = Path("/opt/ml/input/config")
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Freshet RetrainPipeline XGBoost training")
     for name, default in SAGEMAKER_PATHS.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", help=f"SageMaker default {default}")
+        parser.add_argument(f"--{name.replace('_', '-')}", help=f"SageMaker default /opt/ml/{default}")
     args = parser.parse_args(argv)
-    in_sagemaker = SAGEMAKER_CONFIG.is_dir()
-    for name, default in SAGEMAKER_PATHS.items():
-        if getattr(args, name) is not None:
-            continue
-        if in_sagemaker:
-            setattr(args, name, default)
-        elif name == "failure_file" and args.model_dir:
-            args.failure_file = str(Path(args.model_dir) / "failure")
-        elif name != "validation_dir":
-            parser.error(f"--{name.replace('_', '-')} is required outside a SageMaker training job (no {SAGEMAKER_CONFIG}).")
-    return args
+    # Outside a training job there is no validation channel unless one is given.
+    return resolve_paths(parser, args, SAGEMAKER_PATHS, required=("hyperparameters", "train_dir", "serving_dir", "model_dir"),
+                         output="model_dir", under_output={"failure_file": "failure"}, marker=TRAINING)
 
 
 def _value(text: Any) -> Any:

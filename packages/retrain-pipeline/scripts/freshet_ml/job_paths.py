@@ -13,6 +13,9 @@ machine, so none apply: the job's required folders must be passed, and the
 remaining outputs, the failure message file included, default to names under the
 output folder. ``FRESHET_OPT_ML`` exists to test (or relocate) the SageMaker rule:
 point it at a folder holding ``processing/`` and the defaults are taken under it.
+
+Training jobs follow the same rule with their own marker, ``<root>/input/config``
+(SageMaker writes the hyperparameters there before the entry point starts).
 """
 
 from __future__ import annotations
@@ -27,10 +30,15 @@ ROOT_ENV = "FRESHET_OPT_ML"
 SAGEMAKER_ROOT = "/opt/ml"
 
 
-def sagemaker_root() -> Optional[Path]:
-    """The SageMaker root when this run is in SageMaker Processing (by the rule above), else ``None``."""
+#: The folder under the root that marks each kind of SageMaker job.
+PROCESSING = "processing"
+TRAINING = "input/config"
+
+
+def sagemaker_root(marker: str = PROCESSING) -> Optional[Path]:
+    """The SageMaker root when this run is in that kind of SageMaker job (by the rule above), else ``None``."""
     root = Path(os.environ.get(ROOT_ENV) or SAGEMAKER_ROOT)
-    return root if (root / "processing").is_dir() else None
+    return root if (root / marker).is_dir() else None
 
 
 def resolve_paths(
@@ -40,6 +48,7 @@ def resolve_paths(
     required: Sequence[str],
     output: str,
     under_output: Mapping[str, str],
+    marker: str = PROCESSING,
 ) -> argparse.Namespace:
     """Fills the path arguments left as ``None``.
 
@@ -48,7 +57,7 @@ def resolve_paths(
     with code 2 saying so, before anything is written), and each of
     ``under_output`` defaults to that name under the ``output`` argument.
     """
-    root = sagemaker_root()
+    root = sagemaker_root(marker)
     if root is not None:
         for name, relative in sagemaker.items():
             if getattr(args, name) is None:
@@ -56,11 +65,13 @@ def resolve_paths(
         return args
     missing = [f"--{name.replace('_', '-')}" for name in required if getattr(args, name) is None]
     if missing:
-        marker = Path(os.environ.get(ROOT_ENV) or SAGEMAKER_ROOT) / "processing"
+        where = Path(os.environ.get(ROOT_ENV) or SAGEMAKER_ROOT) / marker
+        job = "SageMaker Processing" if marker == PROCESSING else "a SageMaker training job"
         derived = ", ".join(f"--{name.replace('_', '-')} {Path('<' + output.replace('_', '-') + '>') / relative}" for name, relative in under_output.items())
         parser.error(
-            f"{' and '.join(missing)} required: outside SageMaker Processing (no {marker} folder) no path has a default, "
-            f"so a run writes only where you say. Pass them; the other outputs default under --{output.replace('_', '-')} ({derived})."
+            f"{' and '.join(missing)} required: outside {job} (no {where} folder) no path has a default, "
+            "so a run writes only where you say. Pass them"
+            + (f"; the other outputs default under --{output.replace('_', '-')} ({derived})." if under_output else ".")
         )
     base = Path(getattr(args, output))
     for name, relative in under_output.items():

@@ -47,3 +47,25 @@ def test_a_failure_exits_1_with_the_reason_in_the_failure_file(tmp_path: Path) -
     reason = (tmp_path / "model" / "failure").read_text()
     assert "the serving channel is incomplete" in reason and "serving.json" in reason and reason.strip() in done.stderr
     assert not (tmp_path / "model" / "xgboost-model").exists()
+
+
+@pytest.mark.parametrize("script", ["xgboost_train.py", "autogluon_train.py"])
+def test_training_paths_default_to_sagemaker_only_inside_a_training_job(script: str, tmp_path: Path) -> None:
+    """The job_paths rule with the training marker: <root>/input/config (FRESHET_OPT_ML relocates the root)."""
+    outside = subprocess.run([sys.executable, "-B", str(SCRIPTS / script)], capture_output=True, text=True, timeout=60,
+                             env={"PATH": "/usr/bin:/bin", "FRESHET_OPT_ML": str(tmp_path / "not-sagemaker")})
+    assert outside.returncode == 2
+    assert "--hyperparameters and --train-dir" in outside.stderr and "outside a SageMaker training job" in outside.stderr
+    assert not any(tmp_path.iterdir())
+
+    root = tmp_path / "opt-ml"
+    (root / "input" / "config").mkdir(parents=True)
+    (root / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"num_round": "nine"}))
+    inside = subprocess.run([sys.executable, "-B", str(SCRIPTS / script)], capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "FRESHET_OPT_ML": str(root)})
+    # Inside, the defaults apply under the root: the run gets past its arguments and reads the hyperparameters there.
+    assert inside.returncode == 1, inside.stderr
+    if script == "xgboost_train.py":
+        assert "num_round" in (root / "output" / "failure").read_text()
+    else:  # AutoGluon is not installed here: the run fails at its import, after the paths resolved.
+        assert "autogluon" in inside.stderr.lower()

@@ -3,6 +3,8 @@
  * too, but the function may be invoked another way and must never trust its
  * caller: every problem becomes a 400 naming the field and what to change.
  */
+// The calendar rule the CSV ingest applies too; a deep import keeps the CDK out of the bundle.
+import { calendarProblem } from '@freshet/core/lib/schema/calendar-date';
 
 /** A column as the handler receives it (the `DatasetSchemaSpec` column). */
 export interface FeatureColumn {
@@ -201,6 +203,9 @@ function valueCheck(type: string, limits: RequestLimits): (value: unknown) => st
       return (value) => {
         if (typeof value !== 'string') return `must be an ISO 8601 date-time string, got ${describe(value)}.`;
         if (!DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) return `must be an ISO 8601 date-time such as 2026-08-01T00:00:00Z, got ${describe(value)}.`;
+        // Date.parse rolls impossible dates over (30 February becomes 1 March): the model would see another day.
+        const impossible = calendarProblem(value);
+        if (impossible) return `must be a real calendar date-time (${impossible}), got ${describe(value)}.`;
         return undefined;
       };
     default:
@@ -254,6 +259,9 @@ function checkSeries(series: unknown, field: string, problems: RequestProblem[])
   }
   if (typeof series.start !== 'string' || !DEEPAR_START.test(series.start)) {
     problems.push({ field: `${field}.start`, problem: `must be a timestamp such as "2026-08-01 00:00:00", got ${describe(series.start)}.` });
+  } else {
+    const impossible = calendarProblem(series.start);
+    if (impossible) problems.push({ field: `${field}.start`, problem: `must be a real calendar date-time (${impossible}), got ${describe(series.start)}.` });
   }
   const target = series.target;
   if (!Array.isArray(target) || target.length === 0) {

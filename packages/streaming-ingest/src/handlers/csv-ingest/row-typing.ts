@@ -1,4 +1,6 @@
 import type { ColumnSpec, DatasetSchemaSpec } from '@freshet/core';
+// The calendar rule the predict proxy applies too; a deep import keeps the CDK out of the bundle.
+import { calendarProblem } from '@freshet/core/lib/schema/calendar-date';
 
 /** A row turned into a typed JSON record, or the reason it cannot be. */
 export type TypedRow = { readonly json: string } | { readonly reason: string };
@@ -40,7 +42,8 @@ const ENCODERS: Record<string, FieldEncoder> = {
     return undefined;
   },
   timestamp: (v) => {
-    if (!ISO_8601.test(v)) return undefined;
+    // Date.parse rolls impossible dates over (30 February becomes 1 March): they are rejected instead.
+    if (!ISO_8601.test(v) || calendarProblem(v) !== undefined) return undefined;
     const withZone = /(Z|[+-]\d{2}:?\d{2})$/.test(v) || v.length === 10 ? v : `${v}Z`;
     const time = Date.parse(withZone.replace(' ', 'T'));
     return Number.isNaN(time) ? undefined : JSON.stringify(new Date(time).toISOString());
@@ -109,12 +112,22 @@ export class RowTyping {
       }
       const encoded = ENCODERS[column.type](value);
       if (encoded === undefined) {
-        problems.push(`column '${column.name}' must be ${EXPECTED[column.type]}, got ${JSON.stringify(truncate(value))}`);
+        const impossible = column.type === 'timestamp' ? rolledOver(value) : undefined;
+        problems.push(impossible
+          ? `column '${column.name}' must be a real calendar date-time (${impossible}), got ${JSON.stringify(truncate(value))}`
+          : `column '${column.name}' must be ${EXPECTED[column.type]}, got ${JSON.stringify(truncate(value))}`);
       }
       parts[i] = this.keys[i] + encoded;
     }
     return problems.length > 0 ? { reason: problems.join('; ') } : { json: `{${parts.join(',')}}` };
   }
+}
+
+/** The calendar problem of a timestamp that `Date.parse` would silently roll over (30 February), or undefined. */
+function rolledOver(value: string): string | undefined {
+  if (!ISO_8601.test(value)) return undefined;
+  const withZone = /(Z|[+-]\d{2}:?\d{2})$/.test(value) || value.length === 10 ? value : `${value}Z`;
+  return Number.isNaN(Date.parse(withZone.replace(' ', 'T'))) ? undefined : calendarProblem(value);
 }
 
 function truncate(value: string): string {

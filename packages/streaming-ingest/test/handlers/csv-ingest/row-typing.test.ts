@@ -40,6 +40,24 @@ describe('RowTyping', () => {
     expect(typing.type(fields)).toEqual({ reason });
   });
 
+  test.each([
+    ['2024-02-30T10:00:00Z', '2024 has no February 30'],
+    ['2024-04-31 08:00', '2024 has no April 31'],
+    ['2023-02-29', '2023 has no February 29'],
+    ['2024-05-01T24:00:00Z', 'there is no time of day 24:00:00'],
+  ])('rejects the impossible date-time %s instead of rolling it over, naming the column, the problem and the value', (at, problem) => {
+    expect(row(at, 'true', '1', '1', '1', '')).toEqual({
+      reason: `column 'at' must be a real calendar date-time (${problem}), got ${JSON.stringify(at)}`,
+    });
+  });
+
+  test('keeps the real edge dates: 29 February of a leap year, 30 April, a day\'s last second', () => {
+    const at = (value: string) => JSON.parse((row(value, '1', '1', '1', '1', '') as { json: string }).json).at;
+    expect(at('2024-02-29T10:00:00Z')).toBe('2024-02-29T10:00:00.000Z');
+    expect(at('2024-04-30 08:00')).toBe('2024-04-30T08:00:00.000Z');
+    expect(at('2024-12-31T23:59:59+00:00')).toBe('2024-12-31T23:59:59.000Z');
+  });
+
   test('lists every problem of a row at once', () => {
     expect(row('x', 'y', '', '1', '1', '')).toEqual({
       reason: "column 'score' is required but empty; column 'ok' must be true, false, 1 or 0, got \"y\"; column 'at' must be an ISO 8601 date-time such as 2024-05-01T13:00:00Z (no offset means UTC), got \"x\"",

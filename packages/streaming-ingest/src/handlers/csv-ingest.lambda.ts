@@ -1,7 +1,8 @@
+import { randomUUID } from 'crypto';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { S3Event } from 'aws-lambda';
+import type { Context, S3Event } from 'aws-lambda';
 import { IngestConfig, readIngestConfig } from './csv-ingest/ingest-config';
 import { emitIngestMetrics } from './csv-ingest/ingest-metrics';
 import { IngestClients, ingestObject } from './csv-ingest/ingest-object';
@@ -29,13 +30,24 @@ function setup(): { config: IngestConfig; clients: IngestClients } {
   return cached;
 }
 
-export async function handler(event: S3Event): Promise<void> {
+/** Lambda's longest timeout: the lease bound when no context tells the deadline (only outside Lambda). */
+const MAX_LAMBDA_MS = 15 * 60 * 1000;
+
+export async function handler(event: S3Event, context?: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>): Promise<void> {
   const { config, clients } = setup();
+  const invocation = {
+    id: context?.awsRequestId ?? randomUUID(),
+    deadline: Date.now() + (context?.getRemainingTimeInMillis() ?? MAX_LAMBDA_MS),
+  };
   for (const record of event.Records ?? []) {
-    const bucket = record.s3.bucket.name;
     // S3 event keys are URL-encoded with '+' for spaces.
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
-    const counts = await ingestObject(config, clients, bucket, key, record.s3.object.versionId || undefined);
+    const counts = await ingestObject(config, clients, {
+      bucket: record.s3.bucket.name,
+      key,
+      versionId: record.s3.object.versionId || undefined,
+      eTag: record.s3.object.eTag || undefined,
+    }, invocation);
     emitIngestMetrics(config.schema.name, counts);
   }
 }

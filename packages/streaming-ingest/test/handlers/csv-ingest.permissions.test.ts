@@ -73,6 +73,28 @@ test('a file over the limit and a wrong header are quarantined, with calls allow
   expect(formatDenials([...big, ...wrong])).toBe('');
 });
 
+test('concurrent deliveries (moto S3, which enforces conditional writes): the lease\'s conditional state writes and reads are allowed', async () => {
+  const leased = await IngestHarness.start(1, 'moto');
+  const [s3Moto, kinesisMoto] = await Promise.all([startAwsRequestRecorder(leased.s3.endpoint), startAwsRequestRecorder(leased.kinesis.endpoint)]);
+  try {
+    await leased.upload('uploads/good.csv', GOOD);
+    const handlers = Array.from({ length: 5 }, () => leased.loadHandler(schema.toSpec(), { AWS_ENDPOINT_URL_S3: s3Moto.endpoint, LEASE_POLL_MS: '20' }, kinesisMoto.endpoint));
+    await Promise.all(handlers.map((handler) => handler(leased.event('uploads/good.csv'))));
+    const variables = deployed.properties.Environment.Variables;
+    const names = { [LAKE_BUCKET]: variables.LAKE_BUCKET, [leased.streamName]: variables.STREAM_NAME, [LANDING_BUCKET]: String(landing.ref) };
+    const requests = [...s3Moto.requests, ...kinesisMoto.requests];
+    const stateWrites = requests.filter((r) => r.operation === 'PutObject' && String(r.params.Key).startsWith('_freshet/ingest-state/'));
+    // At least one conditional create per delivery that raced, and the holder's checkpoint and completion.
+    expect(stateWrites.length).toBeGreaterThanOrEqual(3);
+    const decisions = await ledger.evaluateRequests(model, requests, functionPath, names);
+    expect(decisions.map((d) => d.call.action)).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 'kinesis:PutRecords']));
+    expect(formatDenials(decisions)).toBe('');
+  } finally {
+    await Promise.all([s3Moto.stop(), kinesisMoto.stop()]);
+    await leased.stop();
+  }
+});
+
 test('every operation the handler sent maps to IAM', () => {
   expect([...new Set(ledger.unmapped)]).toEqual([]);
 });

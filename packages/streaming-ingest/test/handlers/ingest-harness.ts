@@ -2,23 +2,36 @@ import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import type { DatasetSchemaSpec } from '@freshet/core';
 import { SAMPLE_DATA_DIR } from '@freshet/examples';
-import { KinesisEmulator, S3Emulator, startKinesisEmulator, startS3Emulator } from '@freshet/test-utils';
+import { KinesisEmulator, S3Emulator, startKinesisEmulator, startMotoServer, startS3Emulator } from '@freshet/test-utils';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Event } from 'aws-lambda';
+
+/** The part of Lambda's context the handler reads. */
+export type HandlerContext = { awsRequestId: string; getRemainingTimeInMillis: () => number };
 
 export const LANDING_BUCKET = 'landing';
 export const LAKE_BUCKET = 'lake';
 
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
+/**
+ * Where the harness's S3 runs: s3rver, or moto server, which implements S3
+ * conditional writes (`If-None-Match: *`, `If-Match`) as AWS does, atomically
+ * (its serial mode); s3rver ignores them, so lease tests need moto.
+ */
+export type S3Backend = 's3rver' | 'moto';
+
 /** Local Kinesis and S3 emulators with the buckets and a stream, and clients for the test's own reads. */
 export class IngestHarness {
-  public static async start(shards = 2): Promise<IngestHarness> {
-    const [kinesis, s3] = await Promise.all([startKinesisEmulator(), startS3Emulator([LANDING_BUCKET, LAKE_BUCKET])]);
+  public static async start(shards = 2, s3Backend: S3Backend = 's3rver'): Promise<IngestHarness> {
+    const [kinesis, s3] = await Promise.all([startKinesisEmulator(), s3Backend === 'moto' ? startMotoS3() : startS3Emulator([LANDING_BUCKET, LAKE_BUCKET])]);
     const harness = new IngestHarness(kinesis, s3);
+    if (s3Backend === 'moto') {
+      for (const bucket of [LANDING_BUCKET, LAKE_BUCKET]) await harness.s3Client.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
     await harness.createStream(shards);
     return harness;
   }
@@ -40,7 +53,7 @@ export class IngestHarness {
     schema: DatasetSchemaSpec,
     env: Record<string, string> = {},
     kinesisEndpoint = this.kinesis.endpoint,
-  ): (event: S3Event) => Promise<void> {
+  ): (event: S3Event, context?: HandlerContext) => Promise<void> {
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
@@ -54,7 +67,7 @@ export class IngestHarness {
       PUT_RETRY_BASE_MS: '5',
       ...env,
     });
-    let handler: ((event: S3Event) => Promise<void>) | undefined;
+    let handler: ((event: S3Event, context?: HandlerContext) => Promise<void>) | undefined;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       handler = require('../../src/handlers/csv-ingest.lambda').handler;
@@ -62,10 +75,10 @@ export class IngestHarness {
     return handler!;
   }
 
-  public async upload(key: string, body: string | Buffer | 'stocks_all'): Promise<void> {
+  public async upload(key: string, body: string | Buffer | 'stocks_all', extra: Partial<PutObjectCommandInput> = {}): Promise<void> {
     // A buffer, not a stream: s3rver cannot read the aws-chunked encoding SDK v3 uses for streams of unknown length.
     const content = body === 'stocks_all' ? readFileSync(path.join(SAMPLE_DATA_DIR, 'stocks_all.csv')) : Buffer.from(body);
-    await this.s3Client.send(new PutObjectCommand({ Bucket: LANDING_BUCKET, Key: key, Body: content }));
+    await this.s3Client.send(new PutObjectCommand({ ...extra, Bucket: LANDING_BUCKET, Key: key, Body: content }));
   }
 
   /** The event S3 sends for an upload, with the key URL-encoded as S3 does. */
@@ -153,6 +166,12 @@ export class IngestHarness {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
+}
+
+/** moto server as the harness's S3 (the buckets are created by the caller). */
+async function startMotoS3(): Promise<S3Emulator> {
+  const moto = await startMotoServer();
+  return { endpoint: moto.endpoint, stop: () => moto.stop() };
 }
 
 /** A content checksum independent of order: sha256 over the sorted canonical JSON of each row. */

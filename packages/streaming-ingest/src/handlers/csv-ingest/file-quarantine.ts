@@ -6,6 +6,8 @@ import { objectId, SourceObject } from './ingest-state';
  * header) to `rejected/ingest/<dataset>/files/<object id>/<file name>` in the
  * lake, with `<file name>.reason.json` beside it, and removes it from the
  * landing area, so it is kept and explained rather than half-processed.
+ * The reason is also in the copy's metadata, percent-encoded to ASCII: S3
+ * metadata travels in HTTP headers, where other characters are refused.
  */
 export class FileQuarantine {
   constructor(
@@ -24,7 +26,7 @@ export class FileQuarantine {
       Key: key,
       CopySource: copySource,
       MetadataDirective: 'REPLACE',
-      Metadata: { 'freshet-rejected-reason': reason.slice(0, 1024) },
+      Metadata: { 'freshet-rejected-reason': asciiMetadata(reason) },
     }));
     await this.s3.send(new PutObjectCommand({
       Bucket: this.lakeBucket,
@@ -35,4 +37,26 @@ export class FileQuarantine {
     await this.s3.send(new DeleteObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: versionId }));
     return key;
   }
+}
+
+/** S3 user metadata is limited to 2 KB in all; the reason keeps well under it. */
+const MAX_METADATA_CHARS = 1024;
+
+/**
+ * The reason as printable ASCII: `%` and every character outside 0x20-0x7E
+ * become the percent-encoded bytes of their UTF-8 (RFC 3986), so `decodeURIComponent`
+ * gives the reason back; cut at a whole character when too long.
+ */
+export function asciiMetadata(reason: string): string {
+  let out = '';
+  for (const char of reason) {
+    const code = char.codePointAt(0)!;
+    const encoded = code >= 0x20 && code <= 0x7e && char !== '%'
+      ? char
+      // A lone surrogate has no UTF-8 form; Buffer writes it as U+FFFD's bytes.
+      : [...Buffer.from(char, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    if (out.length + encoded.length > MAX_METADATA_CHARS) break;
+    out += encoded;
+  }
+  return out;
 }

@@ -13,6 +13,8 @@ export interface IngestConfig {
   readonly maxFileBytes: number;
   /** `PUT_MAX_ATTEMPTS` and `PUT_RETRY_BASE_MS` (optional). */
   readonly retry: RetryPolicy;
+  /** `LEASE_POLL_MS` (optional): how often a delivery that waits for another invocation's lease looks again. */
+  readonly leasePollMs: number;
 }
 
 const KNOWN_TYPES = new Set(['string', 'int', 'bigint', 'double', 'boolean', 'timestamp']);
@@ -50,5 +52,6 @@ export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
     lakeBucket: required('LAKE_BUCKET'),
     maxFileBytes: positive('MAX_FILE_BYTES'),
     retry: { maxAttempts: positive('PUT_MAX_ATTEMPTS', 8), baseDelayMs: positive('PUT_RETRY_BASE_MS', 100), maxDelayMs: 5000 },
+    leasePollMs: positive('LEASE_POLL_MS', 2000),
   };
 }

@@ -2,6 +2,7 @@ import { execFile } from 'child_process';
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
+import { gzipSync } from 'zlib';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SAMPLE_DATA_DIR, stocksSchema } from '@freshet/examples';
@@ -69,11 +70,14 @@ export async function runIngestBenchmark(): Promise<void> {
     for (const key of ['timed/stocks_all.csv', 'counted/stocks_all.csv']) {
       await s3Client.send(new PutObjectCommand({ Bucket: 'landing', Key: key, Body: csv }));
     }
-    for (const name of ['baseline', 'handler', 'handler-counted']) await createStream(client, name);
+    // The same file as a team's gzip export: the handler gunzips it in its stream pipeline.
+    await s3Client.send(new PutObjectCommand({ Bucket: 'landing', Key: 'gzip/stocks_all.csv.gz', Body: gzipSync(csv) }));
+    for (const name of ['baseline', 'handler', 'handler-counted', 'handler-gzip']) await createStream(client, name);
     const common = { s3Endpoint: s3.endpoint, csvPath: CSV_PATH, landingBucket: 'landing', lakeBucket: 'lake', schema };
 
     const base = await runProducer('baseline', { ...common, kinesisEndpoint: kinesis.endpoint, streamName: 'baseline', rowLimit: BASELINE_ROWS });
     const timed = await runProducer('handler', { ...common, kinesisEndpoint: kinesis.endpoint, streamName: 'handler', key: 'timed/stocks_all.csv' });
+    const gzip = await runProducer('handler', { ...common, kinesisEndpoint: kinesis.endpoint, streamName: 'handler-gzip', key: 'gzip/stocks_all.csv.gz' });
     // A second handler run through a counting proxy gives the exact calls, bytes and units on the wire;
     // it is kept out of the timed run so the proxy's latency does not count.
     const proxy = await startKinesisFaultProxy({ target: kinesis.endpoint, throttleCallShare: 0, failEntryShare: 0, seed: 1 });
@@ -90,10 +94,10 @@ export async function runIngestBenchmark(): Promise<void> {
       bytes: proxy.stats.forwardedBytes,
       maxRssMiB: timed.maxRssMiB,
     };
-    if (counted.rows !== totalRows || totalRows !== baseCounts.calls) {
-      throw new Error(`Row counts disagree: handler ${timed.rows} and ${counted.rows}, file ${baseCounts.calls}.`);
+    if (counted.rows !== totalRows || gzip.rows !== totalRows || totalRows !== baseCounts.calls) {
+      throw new Error(`Row counts disagree: handler ${timed.rows} and ${counted.rows}, gzip ${gzip.rows}, file ${baseCounts.calls}.`);
     }
-    printTable(totalRows, baselineFigures, handlerFigures);
+    printTable(totalRows, baselineFigures, handlerFigures, { rowsPerSecond: gzip.rows / gzip.seconds, maxRssMiB: gzip.maxRssMiB, bytes: gzipSync(csv).length });
   } finally {
     client.destroy();
     s3Client.destroy();
@@ -101,7 +105,15 @@ export async function runIngestBenchmark(): Promise<void> {
   }
 }
 
-function printTable(rows: number, baseline: IngestFigures, handler: IngestFigures): void {
+/** The handler on the gzip export of the same file: throughput and memory beside plain CSV. */
+interface GzipFigures {
+  readonly rowsPerSecond: number;
+  readonly maxRssMiB: number;
+  /** The object's (compressed) size. */
+  readonly bytes: number;
+}
+
+function printTable(rows: number, baseline: IngestFigures, handler: IngestFigures, gzip: GzipFigures): void {
   const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const line = (label: string, b: string, h: string) => console.log(`${label.padEnd(28)}${b.padStart(18)}${h.padStart(18)}`);
   console.log(`\nIngest benchmark: stocks_all.csv, ${fmt(rows)} rows, into kinesalite`);
@@ -117,4 +129,11 @@ function printTable(rows: number, baseline: IngestFigures, handler: IngestFigure
   console.log(`target: PUT payload units <= 520 ........ ${fmt(handler.payloadUnits)} ${check(handler.payloadUnits <= 520)}`);
   console.log(`target: throughput >= 5x baseline ....... ${fmt(speedup, 1)}x ${check(speedup >= 5)}`);
   console.log(`target: handler peak RSS < 256 MiB ...... ${fmt(handler.maxRssMiB, 1)} MiB ${check(handler.maxRssMiB < 256)}`);
+  console.log(`\nGzip upload (stocks_all.csv.gz, ${fmt(gzip.bytes)} bytes), same run:`);
+  line('', 'plain CSV', 'gzip');
+  line('rows/s', fmt(handler.rowsPerSecond), fmt(gzip.rowsPerSecond));
+  line('peak RSS (MiB)', fmt(handler.maxRssMiB, 1), fmt(gzip.maxRssMiB, 1));
+  const ratio = gzip.rowsPerSecond / handler.rowsPerSecond;
+  console.log(`target: gzip throughput >= 0.5x plain .... ${fmt(ratio, 2)}x ${check(ratio >= 0.5)}`);
+  console.log(`target: gzip peak RSS < 256 MiB ......... ${fmt(gzip.maxRssMiB, 1)} MiB ${check(gzip.maxRssMiB < 256)}`);
 }

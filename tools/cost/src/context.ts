@@ -1,6 +1,7 @@
 import { AssemblyResource, AssemblyStack } from './assembly';
 import { flatten, Flattened, refersTo } from './intrinsics';
 import { DAYS_PER_MONTH, LoadProfile } from './load-profile';
+import { methodTraced } from './pricers/observability';
 import { PricingTable } from './pricing-table';
 import { runsPerMonth } from './schedule';
 import { readWorkflow, Workflow } from './state-machine';
@@ -13,6 +14,7 @@ import { readWorkflow, Workflow } from './state-machine';
  */
 export class PricingContext {
   private readonly byDir = new Map<string, AssemblyResource[]>();
+  private readonly byAccount = new Map<string, AssemblyResource[]>();
   private readonly workflows = new Map<AssemblyResource, Workflow | Error>();
   private readonly runCache = new Map<AssemblyResource, number>();
 
@@ -21,7 +23,19 @@ export class PricingContext {
       const list = this.byDir.get(stack.assemblyDir) ?? [];
       list.push(...stack.resources);
       this.byDir.set(stack.assemblyDir, list);
+      const inAccount = this.byAccount.get(accountKey(stack)) ?? [];
+      inAccount.push(...stack.resources);
+      this.byAccount.set(accountKey(stack), inAccount);
     }
+  }
+
+  /**
+   * Resources of the same account (stacks whose manifest names it), in assembly order; an
+   * environment-agnostic stack counts as an account of its own stage assembly.
+   */
+  account(resource: AssemblyResource, type?: string): AssemblyResource[] {
+    const all = this.byAccount.get(accountKey(resource.stack)) ?? [];
+    return type ? all.filter((r) => r.type === type) : all;
   }
 
   /** Resources of the same stage assembly. */
@@ -75,9 +89,10 @@ export class PricingContext {
   }
 
   /** Invocations per month of a function, with where they come from. */
-  functionInvocations(fn: AssemblyResource): { count: number; from: string[] } {
+  functionInvocations(fn: AssemblyResource): { count: number; from: string[]; viaTracedApi: number } {
     const from: string[] = [];
     let count = 0;
+    let viaTracedApi = 0;
     const scheduled = this.scheduledRuns(fn);
     if (scheduled > 0) {
       count += scheduled;
@@ -86,6 +101,7 @@ export class PricingContext {
     for (const method of this.stage(fn, 'AWS::ApiGateway::Method')) {
       if (refersTo(flatten(method.properties.Integration), fn.logicalId)) {
         count += this.load.predictionsPerMonth;
+        if (methodTraced(method, this)) viaTracedApi += this.load.predictionsPerMonth;
         from.push(`${round(this.load.predictionsPerMonth)} API requests`);
       }
     }
@@ -99,8 +115,12 @@ export class PricingContext {
         from.push(`${round(runs)} from ${machine.logicalId}`);
       }
     }
-    return { count, from };
+    return { count, from, viaTracedApi };
   }
+}
+
+function accountKey(stack: AssemblyStack): string {
+  return stack.account ? `account:${stack.account}` : `assembly:${stack.assemblyDir}`;
 }
 
 /** An enabled schedule and the targets it starts. */

@@ -2,6 +2,7 @@ import { AssemblyResource } from '../assembly';
 import { PricingContext, round } from '../context';
 import { runsPerMonth } from '../schedule';
 import { createdEndpointCharges, jobCharges } from './ml';
+import { functionTraces } from './observability';
 import { Charge, charge, price, Unpriced } from './pricer';
 
 /** Lambda: requests and GB-seconds of the invocations schedules, APIs and workflows make. */
@@ -14,6 +15,8 @@ export function lambdaFunction(resource: AssemblyResource, context: PricingConte
   return [
     { ...charge(invocations.count / 1e6, price(context, 'lambda.requestMillion'), 'M requests'), detail: `M requests ${round(invocations.count / 1e6)} x $${price(context, 'lambda.requestMillion')}${from}` },
     charge(seconds * memoryGb, price(context, arm ? 'lambda.gbSecondArm' : 'lambda.gbSecond'), `GB-seconds (${memoryGb * 1024} MB x ${context.load.lambdaDurationMs} ms)`),
+    // A traced API's request and the function's segment are one trace, recorded by the API's sampling.
+    ...functionTraces(resource, invocations.count - invocations.viaTracedApi, context),
   ];
 }
 

@@ -1,16 +1,39 @@
 import { AssemblyResource } from '../assembly';
 import { PricingContext } from '../context';
 import { flatten, refersTo } from '../intrinsics';
-import { HOURS_PER_MONTH } from '../load-profile';
+import { DAYS_PER_MONTH, HOURS_PER_MONTH } from '../load-profile';
 import { Charge, charge, price, Unpriced } from './pricer';
 
-/** KMS: a key-month per customer-managed key, and the requests the load makes beyond data-key caching. */
+/** Rotations KMS bills: each of the first two adds a key-month; later ones are free (the 2024 price cap). */
+export const BILLED_ROTATIONS = 2;
+
+/** Automatic rotations of a key by the end of the load's storage month (`RotationPeriodInDays`, 365 by default). */
+export function rotationsBy(properties: Record<string, any>, storageMonth: number): number {
+  if (properties.EnableKeyRotation !== true) return 0;
+  const period = Number(properties.RotationPeriodInDays ?? 365);
+  // The epsilon keeps month 12 of a 365-day period (365.0 days, within rounding) at one rotation.
+  return Math.floor((storageMonth * DAYS_PER_MONTH) / period + 1e-9);
+}
+
+/**
+ * KMS: a key-month per customer-managed key, a key-month for each of the first two
+ * rotated key versions (rotations by the end of the storage month), and the requests
+ * the load makes beyond data-key caching.
+ */
 export function kmsKey(resource: AssemblyResource, context: PricingContext): Charge[] {
-  if (resource.properties.Enabled === false) return [];
-  return [
+  const p = resource.properties;
+  if (p.Enabled === false) return [];
+  const charges = [
     charge(1, price(context, 'kms.keyMonth'), 'key-months'),
     charge(context.load.kmsRequestsPerKey / 1e4, price(context, 'kms.requestTenThousand'), 'ten-thousand requests'),
   ];
+  if (p.EnableKeyRotation === true) {
+    const rotations = rotationsBy(p, context.load.storageMonth);
+    const period = Number(p.RotationPeriodInDays ?? 365);
+    charges.push(charge(Math.min(rotations, BILLED_ROTATIONS), price(context, 'kms.rotatedKeyVersionMonth'),
+      `rotated key versions billed (${rotations} rotation${rotations === 1 ? '' : 's'} by month ${context.load.storageMonth}, every ${period} days; from the third on, free)`));
+  }
+  return charges;
 }
 
 /** A custom metric an alarm watches: namespace, name and dimensions. */
@@ -50,9 +73,37 @@ export function compositeAlarm(_resource: AssemblyResource, context: PricingCont
   return [charge(1, price(context, 'cloudwatch.compositeAlarmMonth'), 'composite alarm-months')];
 }
 
-/** CloudWatch dashboards (the first three of an account are free; not counted here). */
-export function dashboard(_resource: AssemblyResource, context: PricingContext): Charge[] {
-  return [charge(1, price(context, 'cloudwatch.dashboardMonth'), 'dashboard-months')];
+/** Dashboards of an account that are free: the first three of up to 50 metrics each. */
+export const FREE_DASHBOARDS = { count: 3, maxMetrics: 50 };
+
+/** The metrics a dashboard body graphs: each row of a widget's `metrics` list (an expression row counts too). */
+export function dashboardMetrics(resource: AssemblyResource): number {
+  const body = flatten(resource.properties.DashboardBody).text;
+  let parsed: any;
+  try {
+    parsed = JSON.parse(body.replace(/<ref:[^>]+>/g, 'ref'));
+  } catch {
+    return Infinity;
+  }
+  return (parsed.widgets ?? []).reduce((sum: number, w: any) => sum + (Array.isArray(w.properties?.metrics) ? w.properties.metrics.length : 0)
+    + (Array.isArray(w.properties?.alarms) ? w.properties.alarms.length : 0), 0);
+}
+
+/**
+ * CloudWatch dashboards: a dashboard-month each, less the account's free three (of up
+ * to 50 metrics each), shared evenly by the account's dashboards that qualify so that
+ * no stack or dataset gets them all by the order of the assembly.
+ */
+export function dashboard(resource: AssemblyResource, context: PricingContext): Charge[] {
+  const metrics = dashboardMetrics(resource);
+  const unit = price(context, 'cloudwatch.dashboardMonth');
+  if (metrics > FREE_DASHBOARDS.maxMetrics) {
+    return [charge(1, unit, `dashboard-months (${Number.isFinite(metrics) ? metrics : 'uncounted'} metrics: over the free tier's ${FREE_DASHBOARDS.maxMetrics})`)];
+  }
+  const qualifying = context.account(resource, 'AWS::CloudWatch::Dashboard').filter((d) => dashboardMetrics(d) <= FREE_DASHBOARDS.maxMetrics).length;
+  const free = Math.min(FREE_DASHBOARDS.count, qualifying) / qualifying;
+  const account = resource.stack.account ? `account ${resource.stack.account}` : 'the account';
+  return [charge(1 - free, unit, `dashboard-months (${account}: ${qualifying} dashboards of <= ${FREE_DASHBOARDS.maxMetrics} metrics share the free ${FREE_DASHBOARDS.count})`)];
 }
 
 /** VPC endpoints: interface endpoints bill per AZ-hour; gateway endpoints are free. */

@@ -44,18 +44,38 @@ export class PricingContext {
     return type ? all.filter((r) => r.type === type) : all;
   }
 
-  /** The state machine's parsed definition (an Error when it cannot be read). */
+  /**
+   * The state machine's parsed definition (an Error when it cannot be read), its happy
+   * path the one a run takes under this load: a workflow that plans over captured
+   * requests takes its quiet path when nothing is predicted (see {@link plansOverCapture}).
+   */
   workflow(resource: AssemblyResource): Workflow | Error {
     let workflow = this.workflows.get(resource);
     if (!workflow) {
       try {
         workflow = readWorkflow(resource.properties);
+        if (this.load.predictionsPerMonth === 0 && this.plansOverCapture(resource, workflow)) {
+          workflow = { ...workflow, happyPath: workflow.quietPath, transitionsPerRun: workflow.quietPath.length, quiet: 'no capture to compare without predictions' };
+        }
       } catch (e) {
         workflow = e instanceof Error ? e : new Error(String(e));
       }
       this.workflows.set(resource, workflow);
     }
     return workflow;
+  }
+
+  /**
+   * Whether a workflow's run depends on captured requests: a function on its happy path
+   * lists data capture (an environment variable named `*CAPTURE_PREFIX`), as the drift
+   * monitor's planner does before it chooses between the drift job and "Nothing to compare".
+   */
+  private plansOverCapture(machine: AssemblyResource, workflow: Workflow): boolean {
+    if (workflow.quietPath.length >= workflow.happyPath.length) return false;
+    return this.stage(machine, 'AWS::Lambda::Function').some((fn) => {
+      const variables = fn.properties.Environment?.Variables ?? {};
+      return Object.keys(variables).some((name) => /CAPTURE_PREFIX$/.test(name)) && workflow.happyPath.some((s) => refersTo(s.flat, fn.logicalId));
+    });
   }
 
   /** Runs per month that enabled schedules (EventBridge rules, Scheduler, Glue triggers) start of `target`. */

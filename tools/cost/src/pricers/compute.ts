@@ -30,7 +30,7 @@ export function stateMachine(resource: AssemblyResource, context: PricingContext
     const transitions = runs * workflow.transitionsPerRun;
     charges.push({
       ...charge(transitions / 1000, price(context, 'stepfunctions.standardTransitionThousand'), 'thousand transitions'),
-      detail: `thousand transitions ${round(transitions / 1000)} (${round(runs)} runs x ${workflow.transitionsPerRun} states on the happy path) x $${price(context, 'stepfunctions.standardTransitionThousand')}`,
+      detail: `thousand transitions ${round(transitions / 1000)} (${round(runs)} runs x ${workflow.transitionsPerRun} states on the ${workflow.quiet ? `quiet path: ${workflow.quiet}` : 'happy path'}) x $${price(context, 'stepfunctions.standardTransitionThousand')}`,
     });
   } else {
     charges.push(charge(runs / 1e6, price(context, 'stepfunctions.expressRequestMillion'), 'M express requests'));

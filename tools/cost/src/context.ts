@@ -1,4 +1,5 @@
 import { AssemblyResource, AssemblyStack } from './assembly';
+import { Publisher, publishers } from './custom-metrics';
 import { flatten, Flattened, refersTo } from './intrinsics';
 import { DAYS_PER_MONTH, LoadProfile } from './load-profile';
 import { methodTraced } from './pricers/observability';
@@ -17,6 +18,7 @@ export class PricingContext {
   private readonly byAccount = new Map<string, AssemblyResource[]>();
   private readonly workflows = new Map<AssemblyResource, Workflow | Error>();
   private readonly runCache = new Map<AssemblyResource, number>();
+  private readonly publisherCache = new Map<string, Publisher[]>();
 
   constructor(stacks: AssemblyStack[], public readonly pricing: PricingTable, public readonly load: LoadProfile) {
     for (const stack of stacks) {
@@ -71,7 +73,8 @@ export class PricingContext {
    * monitor's planner does before it chooses between the drift job and "Nothing to compare".
    */
   private plansOverCapture(machine: AssemblyResource, workflow: Workflow): boolean {
-    if (workflow.quietPath.length >= workflow.happyPath.length) return false;
+    const names = (path: Workflow['happyPath']) => path.map((s) => s.name).join('|');
+    if (names(workflow.quietPath) === names(workflow.happyPath)) return false;
     return this.stage(machine, 'AWS::Lambda::Function').some((fn) => {
       const variables = fn.properties.Environment?.Variables ?? {};
       return Object.keys(variables).some((name) => /CAPTURE_PREFIX$/.test(name)) && workflow.happyPath.some((s) => refersTo(s.flat, fn.logicalId));
@@ -86,6 +89,18 @@ export class PricingContext {
       if (schedule && schedule.targets.some((t) => refersTo(t, target.logicalId))) runs += runsPerMonth(schedule.expression);
     }
     return runs;
+  }
+
+  /** The custom-metric publishers of the resource's stage (computed once per stage). */
+  publishersOf(resource: AssemblyResource): Publisher[] {
+    let list = this.publisherCache.get(resource.stack.assemblyDir);
+    if (!list) {
+      // Set first: finding publishers prices runs, which never asks for publishers again.
+      this.publisherCache.set(resource.stack.assemblyDir, []);
+      list = publishers(resource, this);
+      this.publisherCache.set(resource.stack.assemblyDir, list);
+    }
+    return list;
   }
 
   /** Runs per month of a state machine: the training override, its schedules, or functions that start it. */

@@ -5,7 +5,10 @@ import { readWorkflow } from './state-machine';
 export interface StageTraits {
   /** The most instances behind an endpoint (configs the workflows create, and template endpoint configs). */
   readonly endpointInstances: number;
-  /** Whether a retraining workflow waits for a person (a `.waitForTaskToken` state). */
+  /**
+   * Whether a retraining workflow waits for a person: it registers models as
+   * `PendingManualApproval`, or a state waits for a task token.
+   */
   readonly manualApproval: boolean;
   /** Whether every model the workflows create is network-isolated. */
   readonly networkIsolation: boolean;
@@ -42,7 +45,8 @@ export function stageTraits(stacks: AssemblyStack[]): Record<string, StageTraits
       } catch {
         continue;
       }
-      if (states.some((s) => /\.waitForTaskToken$/.test(s.resource))) manualApproval = true;
+      if (states.some((s) => /\.waitForTaskToken$/.test(s.resource)
+        || (/sagemaker:createModelPackage$/.test(s.resource) && s.parameters.ModelApprovalStatus === 'PendingManualApproval'))) manualApproval = true;
       for (const s of states.filter((x) => /sagemaker:createModel$/.test(x.resource))) {
         models += 1;
         if (s.parameters.EnableNetworkIsolation === true) isolated += 1;

@@ -96,7 +96,8 @@ function longest(asl: Asl, name: string, seen: Set<string>, pick: 'longest' | 's
     : [state.Next];
   seen.add(name);
   let best: string[] | undefined;
-  for (const candidate of next) {
+  // The quiet path prefers a Choice's Default on a tie: the branch a run with nothing to do falls to.
+  for (const candidate of pick === 'shortest' ? [...next].reverse() : next) {
     const tail = longest(asl, candidate, seen, pick);
     if (tail && (!best || (pick === 'longest' ? tail.length > best.length : tail.length < best.length))) best = tail;
   }

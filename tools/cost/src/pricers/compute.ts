@@ -1,5 +1,6 @@
 import { AssemblyResource } from '../assembly';
 import { PricingContext, round } from '../context';
+import { publishedMetricCharges } from '../custom-metrics';
 import { runsPerMonth } from '../schedule';
 import { createdEndpointCharges, jobCharges } from './ml';
 import { functionTraces } from './observability';
@@ -17,6 +18,7 @@ export function lambdaFunction(resource: AssemblyResource, context: PricingConte
     charge(seconds * memoryGb, price(context, arm ? 'lambda.gbSecondArm' : 'lambda.gbSecond'), `GB-seconds (${memoryGb * 1024} MB x ${context.load.lambdaDurationMs} ms)`),
     // A traced API's request and the function's segment are one trace, recorded by the API's sampling.
     ...functionTraces(resource, invocations.count - invocations.viaTracedApi, context),
+    ...publishedMetricCharges(resource, context),
   ];
 }
 

@@ -1,5 +1,6 @@
 import { AssemblyResource } from '../assembly';
 import { PricingContext } from '../context';
+import { alarmedMetrics } from '../custom-metrics';
 import { flatten, refersTo } from '../intrinsics';
 import { DAYS_PER_MONTH, HOURS_PER_MONTH } from '../load-profile';
 import { Charge, charge, price, Unpriced } from './pricer';
@@ -36,21 +37,12 @@ export function kmsKey(resource: AssemblyResource, context: PricingContext): Cha
   return charges;
 }
 
-/** A custom metric an alarm watches: namespace, name and dimensions. */
-export function customMetricsOf(alarm: AssemblyResource): string[] {
-  const p = alarm.properties;
-  const stats = p.Metrics
-    ? p.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric)
-    : [{ Namespace: p.Namespace, MetricName: p.MetricName, Dimensions: p.Dimensions }];
-  return stats
-    .filter((m: any) => typeof m.Namespace === 'string' && !m.Namespace.startsWith('AWS/'))
-    .map((m: any) => flatten([m.Namespace, m.MetricName, m.Dimensions ?? []]).text);
-}
-
 /**
- * CloudWatch alarms: one alarm metric-month per metric they evaluate (metric
- * math alarms count each metric), high resolution under 60 s; plus the custom
- * metrics the alarm is the first in its stage to watch.
+ * CloudWatch alarms: one alarm metric-month per metric they evaluate (metric math alarms
+ * count each metric), high resolution under 60 s. The custom metrics they watch are billed
+ * where they are published (custom-metrics.ts, for the hours they are sent); a watched
+ * custom metric with no publisher in the templates is billed all month on the first
+ * alarm of the stage that watches it. AWS-vended namespaces are free.
  */
 export function cloudWatchAlarm(resource: AssemblyResource, context: PricingContext): Charge[] {
   const p = resource.properties;
@@ -58,13 +50,16 @@ export function cloudWatchAlarm(resource: AssemblyResource, context: PricingCont
   const period = Number(p.Period ?? p.Metrics?.find((m: any) => m.MetricStat)?.MetricStat?.Period ?? 60);
   const key = period < 60 ? 'cloudwatch.highResAlarmMetricMonth' : 'cloudwatch.alarmMetricMonth';
   const charges = [charge(metrics, price(context, key), 'alarm metric-months')];
+  const published = new Set(context.publishersOf(resource).flatMap((pub) => pub.metrics));
   const seen = new Set<string>();
   for (const other of context.stage(resource, 'AWS::CloudWatch::Alarm')) {
     if (other === resource) break;
-    customMetricsOf(other).forEach((m) => seen.add(m));
+    alarmedMetrics(other).forEach((m) => seen.add(m.key));
   }
-  const fresh = [...new Set(customMetricsOf(resource))].filter((m) => !seen.has(m));
-  if (fresh.length > 0) charges.push(charge(fresh.length, price(context, 'cloudwatch.customMetricMonth'), 'custom metric-months'));
+  const orphans = [...new Set(alarmedMetrics(resource).map((m) => m.key))].filter((m) => !seen.has(m) && !published.has(m));
+  if (orphans.length > 0) {
+    charges.push(charge(orphans.length, price(context, 'cloudwatch.customMetricMonth'), 'custom metric-months (no publisher in the templates: billed all month)'));
+  }
   return charges;
 }
 

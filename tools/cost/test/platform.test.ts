@@ -42,6 +42,14 @@ describe('KMS, CloudWatch and VPC endpoints', () => {
     expect(result.items.find((i) => i.logicalId === 'P')!.load).toBe(0);
   });
 
+  test('a dashboard body holding deploy-time functions (Fn::Select of an ARN) still counts its metrics', () => {
+    const target = { 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: 'Machine' }] }] };
+    const body = { 'Fn::Join': ['', ['{"widgets":[{"type":"metric","properties":{"metrics":[["Ns","A","Target","', target, '"],["Ns","B"]]}}]}']] };
+    const result = run({ Board: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardBody: body } } }, { 'cloudwatch.dashboardMonth': 3 });
+    // Two metrics: the account's only dashboard, so free; an unparsed body would be billed in full.
+    expect(item(result, 'Board').load).toBe(0);
+  });
+
   test('alarms bill each metric they evaluate; a custom metric once per stage; high resolution costs more', () => {
     const custom = { Namespace: 'Freshet/Ingest', MetricName: 'RejectedRows', Dimensions: [{ Name: 'Dataset', Value: 'stocks' }] };
     const result = run(

@@ -76,7 +76,7 @@ export function dashboardMetrics(resource: AssemblyResource): number {
   const body = flatten(resource.properties.DashboardBody).text;
   let parsed: any;
   try {
-    parsed = JSON.parse(body.replace(/<ref:[^>]+>/g, 'ref'));
+    parsed = JSON.parse(body.replace(/<(ref:[^>]+|Fn::\w+)>/g, 'token'));
   } catch {
     return Infinity;
   }

@@ -44,8 +44,11 @@ function describeLoad(load: LoadProfile): string {
   ].join(', ');
 }
 
-/** The whole report: per stack, per construct resource by resource, per dataset, and the seed comparison. */
-export function renderReport(result: Estimate, seed?: Estimate): string {
+/**
+ * The whole report: per stack, per construct resource by resource (unless `constructs` is
+ * false: the README's sample), per dataset, and the seed comparison.
+ */
+export function renderReport(result: Estimate, seed?: Estimate, options: { constructs?: boolean } = {}): string {
   const out: string[] = [];
   out.push(`Monthly cost estimate: ${result.region} list prices as read on ${result.pricingDate} (tools/cost/pricing/${result.region}.json)`);
   out.push(`At load: ${describeLoad(result.load)}.`);
@@ -53,7 +56,9 @@ export function renderReport(result: Estimate, seed?: Estimate): string {
   out.push('');
   out.push(renderStacks(result.items));
   out.push('');
-  for (const stack of [...new Set(result.items.map((i) => i.stack))]) out.push(renderStack(result.items.filter((i) => i.stack === stack)));
+  if (options.constructs !== false) {
+    for (const stack of [...new Set(result.items.map((i) => i.stack))]) out.push(renderStack(result.items.filter((i) => i.stack === stack)));
+  }
   out.push(renderDatasets(result));
   if (seed) {
     out.push('');

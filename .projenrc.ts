@@ -167,12 +167,13 @@ const cost = new ToolPackage(root, {
   name: 'cost',
   description: 'Cost estimate: prices every resource of a synthesized cdk.out per stack and construct, idle and at load.',
   deps: [],
-  tasks: { estimate: 'node lib/cli.js ../../apps/ml-platform/cdk.out' },
+  // readme: rewrites the README's sample output from a fresh run (test/readme.test.ts fails when it is stale).
+  tasks: { estimate: 'node lib/cli.js ../../apps/ml-platform/cdk.out', readme: 'node lib/readme.js' },
 });
 // A consumer runs it on their own app: npx freshet-cost <cdk.out>.
 cost.addBins({ 'freshet-cost': 'lib/cli.js' });
 // The estimate and the app test read the app's cdk.out: Nx synthesizes it first (a cache hit when it is current).
-for (const target of ['test', 'estimate']) {
+for (const target of ['test', 'estimate', 'readme']) {
   cost.tryFindObjectFile('package.json')?.addOverride(`nx.targets.${target}.dependsOn`, ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
 }
 

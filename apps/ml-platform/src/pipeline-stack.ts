@@ -87,7 +87,9 @@ export class PipelineStack extends Stack {
 
     this.prodStage = new MlPlatformStage(this, 'Prod', {
       env: { account: config.prodAccount, region: config.prodRegion },
-      settings: { name: 'prod', alarmEmail: config.prodAlarmEmail, manualModelApproval: true, endpointInstanceCount: 2 },
+      // Prod monitors its endpoints too: real traffic drifts there, and its drift alarms start Prod's retraining,
+      // which waits for a person to approve the model before it serves.
+      settings: { name: 'prod', alarmEmail: config.prodAlarmEmail, manualModelApproval: true, endpointInstanceCount: 2, monitorEndpoints: true },
     });
     this.pipeline.addStage(this.prodStage, {
       pre: [new NotifyingApprovalStep('PromoteToProd', {

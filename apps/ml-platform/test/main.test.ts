@@ -99,10 +99,13 @@ describe('the ml-platform app', () => {
     expect(JSON.stringify(warehouse.findResources('AWS::Events::Rule'))).toContain('cron(45 2 * * ? *)');
   });
 
-  test('Dev monitors both endpoints: each drift monitor\'s alarms start its own endpoint\'s workflow; Prod has no monitors', () => {
-    const stage = pipelineStack.devStage;
+  test.each(['dev', 'prod'])('%s monitors both endpoints: a drift schedule, drift alarms and an alarm rule per endpoint, each starting its own stage\'s workflow', (name) => {
+    const stage = name === 'dev' ? pipelineStack.devStage : pipelineStack.prodStage;
     const monitoring = Template.fromStack(stage.monitoringStack!);
-    monitoring.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    // A drift schedule per endpoint.
+    const schedules = Object.values(monitoring.findResources('AWS::Scheduler::Schedule'));
+    expect(schedules).toHaveLength(2);
+    expect(schedules.every((s: any) => s.Properties.State === 'ENABLED' && /^cron\(/.test(s.Properties.ScheduleExpression))).toBe(true);
     const functions = Object.values(monitoring.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Environment?.Variables ?? {});
     const planners = functions.filter((v) => v.CAPTURE_PREFIX);
     expect(planners.map((v) => [v.ENDPOINT_NAME, v.JOB_NAME_PREFIX, JSON.parse(v.QUALITY_ARGUMENTS)]).sort()).toEqual([
@@ -111,13 +114,53 @@ describe('the ml-platform app', () => {
     ].sort());
     const algorithm = (v: any) => JSON.parse(v.JOB_ARGUMENTS)[JSON.parse(v.JOB_ARGUMENTS).indexOf('--algorithm') + 1];
     expect(planners.map(algorithm).sort()).toEqual(['autogluon', 'deepar']);
+    // Drift alarms on each endpoint's metrics, named for the stage, notifying the stage's topic.
+    const alarms = Object.values(monitoring.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
+    for (const endpoint of [stage.stocksEndpoint, stage.pollutionEndpoint]) {
+      const drift = alarms.filter((a) => a.Namespace === 'Freshet/ModelMonitor' && JSON.stringify(a.Dimensions).includes(endpoint.endpointName));
+      expect(drift.map((a) => a.MetricName).sort()).toEqual(expect.arrayContaining(['MaxFeatureDrift', 'ModelQuality', 'PredictionDrift']));
+      expect(drift.every((a) => String(a.AlarmName).startsWith(`freshet-${name}-`) && a.AlarmActions.length > 0)).toBe(true);
+    }
+    // An alarm rule per endpoint: CloudWatch alarm state changes into ALARM, naming that monitor's retrain alarms.
+    const rules = Object.values(monitoring.findResources('AWS::Events::Rule'))
+      .map((r: any) => r.Properties).filter((r) => r.EventPattern?.['detail-type']?.includes('CloudWatch Alarm State Change'));
+    expect(rules).toHaveLength(2);
     for (const [monitor, retrain] of [[stage.stocksMonitor!, stage.stocksRetrain], [stage.pollutionMonitor!, stage.pollutionRetrain]] as const) {
       const target = functions.find((v) => v.TARGET_KIND === 'state-machine' && JSON.stringify(v.STATE_MACHINE_ARN).includes(
         stage.trainingStack.getLogicalId(retrain.stateMachine.node.defaultChild as CfnResource)));
       expect(target).toBeDefined();
       expect(monitor.retrainAlarms.map((a) => a.node.id)).toEqual(['MaxFeatureDrift', 'PredictionDrift', 'ModelQuality']);
+      const watched = monitor.retrainAlarms.map((a) => stage.monitoringStack!.getLogicalId(a.node.defaultChild as CfnResource));
+      const rule = rules.find((r) => watched.every((id) => JSON.stringify(r.EventPattern.resources).includes(id)));
+      expect(rule).toBeDefined();
     }
-    expect(pipelineStack.prodStage.monitoringStack).toBeUndefined();
+  });
+
+  test('each retraining workflow runs weekly (Sundays after the COPY); drift alarms retrain in between', () => {
+    for (const stage of [pipelineStack.devStage, pipelineStack.prodStage]) {
+      const schedules = Object.values(Template.fromStack(stage.trainingStack).findResources('AWS::Scheduler::Schedule')).map((s: any) => s.Properties.ScheduleExpression);
+      expect(schedules.sort()).toEqual(['cron(0 3 ? * SUN *)', 'cron(0 3 ? * SUN *)']);
+    }
+  });
+
+  test('Prod\'s drift alarms start Prod\'s retraining, which waits for a person to approve the model', () => {
+    const stage = pipelineStack.prodStage;
+    const training = Template.fromStack(stage.trainingStack);
+    const definitions = Object.values(training.findResources('AWS::StepFunctions::StateMachine')).map((m: any) => JSON.stringify(m.Properties.DefinitionString));
+    expect(definitions).toHaveLength(2);
+    expect(definitions.every((d) => d.includes('PendingManualApproval') && d.includes('Check approval'))).toBe(true);
+    // Each Prod trigger names a Prod workflow, never a Dev one.
+    const triggers = Object.values(Template.fromStack(stage.monitoringStack!).findResources('AWS::Lambda::Function'))
+      .map((f: any) => f.Properties.Environment?.Variables ?? {}).filter((v) => v.TARGET_KIND === 'state-machine');
+    expect(triggers).toHaveLength(2);
+    for (const v of triggers) {
+      const arn = JSON.stringify(v.STATE_MACHINE_ARN);
+      const workflowIds = [stage.stocksRetrain, stage.pollutionRetrain]
+        .map((r) => stage.trainingStack.getLogicalId(r.stateMachine.node.defaultChild as CfnResource));
+      expect(workflowIds.some((id) => arn.includes(id))).toBe(true);
+      expect(arn).toContain('Prod');
+      expect(arn).not.toContain('Dev');
+    }
   });
 
   test('the Dev training stack: each RetrainPipeline deploys into its own endpoint; stocks trains AutoGluon on a warehouse snapshot, pollution DeepAR', () => {
@@ -258,9 +301,10 @@ describe('the ml-platform app', () => {
       { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: topicId } },
       { Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Resource: topic.Properties.KmsMasterKeyId },
     ]);
-    // Every deployment action of Prod comes after the approval, in Prod's region and account.
+    // Every deployment action of Prod comes after the approval, in Prod's region and account:
+    // a change set and its execution for each of Prod's five stacks (Monitoring included).
     const deploys = prod.Actions.slice(1);
-    expect(deploys.length).toBe(8);
+    expect(deploys.length).toBe(10);
     for (const action of deploys) {
       expect(action.RunOrder).toBeGreaterThan(1);
       expect(action.Region).toBe(CONFIG.prodRegion);
@@ -317,8 +361,9 @@ describe('the ml-platform app', () => {
 
   test('no unacknowledged AwsSolutions or NIST 800-53 R5 finding anywhere in the app', () => {
     expect(formatFindings(nagFindings(pipelineStack, ['Error', 'Warning']))).toBe('');
+    // Data, Warehouse, Serving, Training and Monitoring in both stages.
     expect(devStacks.length).toBe(5);
-    expect(prodStacks.length).toBe(4);
+    expect(prodStacks.length).toBe(5);
     expect(supportStacks.length).toBe(1);
     for (const stack of [...devStacks, ...prodStacks, ...supportStacks]) expect(formatFindings(nagFindings(stack, ['Error', 'Warning']))).toBe('');
   });

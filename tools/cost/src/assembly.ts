@@ -21,6 +21,8 @@ export interface AssemblyStack {
   readonly displayName: string;
   /** The folder of the (nested) assembly: stacks of one stage share it and may reference each other. */
   readonly assemblyDir: string;
+  /** The account the stack deploys to (`environment` in the manifest); undefined when environment-agnostic. */
+  readonly account?: string;
   readonly resources: AssemblyResource[];
 }
 
@@ -28,6 +30,8 @@ interface Manifest {
   readonly artifacts?: Record<string, {
     readonly type: string;
     readonly displayName?: string;
+    /** `aws://<account>/<region>`, with `unknown-account` for environment-agnostic stacks. */
+    readonly environment?: string;
     readonly properties?: { readonly templateFile?: string; readonly stackName?: string; readonly directoryName?: string };
   }>;
 }
@@ -45,27 +49,28 @@ export function readAssembly(dir: string): AssemblyStack[] {
       stacks.push(...readAssembly(path.join(dir, artifact.properties.directoryName)));
     } else if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
       const { stackName, templateFile } = artifact.properties;
-      stacks.push(readStack(dir, artifactId, artifact.displayName ?? artifactId, stackName ?? artifactId, templateFile));
+      const account = /^aws:\/\/(\d{12})\//.exec(artifact.environment ?? '')?.[1];
+      stacks.push(readStack(dir, artifactId, artifact.displayName ?? artifactId, stackName ?? artifactId, templateFile, account));
     }
   }
   return stacks;
 }
 
 /** One template as a stack of its own (tests, and templates outside an assembly). */
-export function stackFromTemplate(template: { Resources?: Record<string, any> }, name = 'Stack', assemblyDir = name): AssemblyStack {
-  return build(name, name, name, assemblyDir, template);
+export function stackFromTemplate(template: { Resources?: Record<string, any> }, name = 'Stack', assemblyDir = name, account?: string): AssemblyStack {
+  return build(name, name, name, assemblyDir, template, account);
 }
 
-function readStack(dir: string, artifactId: string, displayName: string, stackName: string, templateFile: string): AssemblyStack {
+function readStack(dir: string, artifactId: string, displayName: string, stackName: string, templateFile: string, account?: string): AssemblyStack {
   const template = JSON.parse(fs.readFileSync(path.join(dir, templateFile), 'utf8'));
-  return build(artifactId, stackName, displayName, dir, template);
+  return build(artifactId, stackName, displayName, dir, template, account);
 }
 
 function build(
-  artifactId: string, stackName: string, displayName: string, assemblyDir: string, template: { Resources?: Record<string, any> },
+  artifactId: string, stackName: string, displayName: string, assemblyDir: string, template: { Resources?: Record<string, any> }, account?: string,
 ): AssemblyStack {
   const resources: AssemblyResource[] = [];
-  const stack: AssemblyStack = { artifactId, stackName, displayName, assemblyDir, resources };
+  const stack: AssemblyStack = { artifactId, stackName, displayName, assemblyDir, account, resources };
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
     resources.push({
       logicalId,

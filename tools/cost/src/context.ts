@@ -1,6 +1,8 @@
 import { AssemblyResource, AssemblyStack } from './assembly';
+import { Publisher, publishers } from './custom-metrics';
 import { flatten, Flattened, refersTo } from './intrinsics';
 import { DAYS_PER_MONTH, LoadProfile } from './load-profile';
+import { methodTraced } from './pricers/observability';
 import { PricingTable } from './pricing-table';
 import { runsPerMonth } from './schedule';
 import { readWorkflow, Workflow } from './state-machine';
@@ -13,15 +15,29 @@ import { readWorkflow, Workflow } from './state-machine';
  */
 export class PricingContext {
   private readonly byDir = new Map<string, AssemblyResource[]>();
+  private readonly byAccount = new Map<string, AssemblyResource[]>();
   private readonly workflows = new Map<AssemblyResource, Workflow | Error>();
   private readonly runCache = new Map<AssemblyResource, number>();
+  private readonly publisherCache = new Map<string, Publisher[]>();
 
   constructor(stacks: AssemblyStack[], public readonly pricing: PricingTable, public readonly load: LoadProfile) {
     for (const stack of stacks) {
       const list = this.byDir.get(stack.assemblyDir) ?? [];
       list.push(...stack.resources);
       this.byDir.set(stack.assemblyDir, list);
+      const inAccount = this.byAccount.get(accountKey(stack)) ?? [];
+      inAccount.push(...stack.resources);
+      this.byAccount.set(accountKey(stack), inAccount);
     }
+  }
+
+  /**
+   * Resources of the same account (stacks whose manifest names it), in assembly order; an
+   * environment-agnostic stack counts as an account of its own stage assembly.
+   */
+  account(resource: AssemblyResource, type?: string): AssemblyResource[] {
+    const all = this.byAccount.get(accountKey(resource.stack)) ?? [];
+    return type ? all.filter((r) => r.type === type) : all;
   }
 
   /** Resources of the same stage assembly. */
@@ -30,18 +46,39 @@ export class PricingContext {
     return type ? all.filter((r) => r.type === type) : all;
   }
 
-  /** The state machine's parsed definition (an Error when it cannot be read). */
+  /**
+   * The state machine's parsed definition (an Error when it cannot be read), its happy
+   * path the one a run takes under this load: a workflow that plans over captured
+   * requests takes its quiet path when nothing is predicted (see {@link plansOverCapture}).
+   */
   workflow(resource: AssemblyResource): Workflow | Error {
     let workflow = this.workflows.get(resource);
     if (!workflow) {
       try {
         workflow = readWorkflow(resource.properties);
+        if (this.load.predictionsPerMonth === 0 && this.plansOverCapture(resource, workflow)) {
+          workflow = { ...workflow, happyPath: workflow.quietPath, transitionsPerRun: workflow.quietPath.length, quiet: 'no capture to compare without predictions' };
+        }
       } catch (e) {
         workflow = e instanceof Error ? e : new Error(String(e));
       }
       this.workflows.set(resource, workflow);
     }
     return workflow;
+  }
+
+  /**
+   * Whether a workflow's run depends on captured requests: a function on its happy path
+   * lists data capture (an environment variable named `*CAPTURE_PREFIX`), as the drift
+   * monitor's planner does before it chooses between the drift job and "Nothing to compare".
+   */
+  private plansOverCapture(machine: AssemblyResource, workflow: Workflow): boolean {
+    const names = (path: Workflow['happyPath']) => path.map((s) => s.name).join('|');
+    if (names(workflow.quietPath) === names(workflow.happyPath)) return false;
+    return this.stage(machine, 'AWS::Lambda::Function').some((fn) => {
+      const variables = fn.properties.Environment?.Variables ?? {};
+      return Object.keys(variables).some((name) => /CAPTURE_PREFIX$/.test(name)) && workflow.happyPath.some((s) => refersTo(s.flat, fn.logicalId));
+    });
   }
 
   /** Runs per month that enabled schedules (EventBridge rules, Scheduler, Glue triggers) start of `target`. */
@@ -52,6 +89,18 @@ export class PricingContext {
       if (schedule && schedule.targets.some((t) => refersTo(t, target.logicalId))) runs += runsPerMonth(schedule.expression);
     }
     return runs;
+  }
+
+  /** The custom-metric publishers of the resource's stage (computed once per stage). */
+  publishersOf(resource: AssemblyResource): Publisher[] {
+    let list = this.publisherCache.get(resource.stack.assemblyDir);
+    if (!list) {
+      // Set first: finding publishers prices runs, which never asks for publishers again.
+      this.publisherCache.set(resource.stack.assemblyDir, []);
+      list = publishers(resource, this);
+      this.publisherCache.set(resource.stack.assemblyDir, list);
+    }
+    return list;
   }
 
   /** Runs per month of a state machine: the training override, its schedules, or functions that start it. */
@@ -75,9 +124,10 @@ export class PricingContext {
   }
 
   /** Invocations per month of a function, with where they come from. */
-  functionInvocations(fn: AssemblyResource): { count: number; from: string[] } {
+  functionInvocations(fn: AssemblyResource): { count: number; from: string[]; viaTracedApi: number } {
     const from: string[] = [];
     let count = 0;
+    let viaTracedApi = 0;
     const scheduled = this.scheduledRuns(fn);
     if (scheduled > 0) {
       count += scheduled;
@@ -86,6 +136,7 @@ export class PricingContext {
     for (const method of this.stage(fn, 'AWS::ApiGateway::Method')) {
       if (refersTo(flatten(method.properties.Integration), fn.logicalId)) {
         count += this.load.predictionsPerMonth;
+        if (methodTraced(method, this)) viaTracedApi += this.load.predictionsPerMonth;
         from.push(`${round(this.load.predictionsPerMonth)} API requests`);
       }
     }
@@ -99,8 +150,12 @@ export class PricingContext {
         from.push(`${round(runs)} from ${machine.logicalId}`);
       }
     }
-    return { count, from };
+    return { count, from, viaTracedApi };
   }
+}
+
+function accountKey(stack: AssemblyStack): string {
+  return stack.account ? `account:${stack.account}` : `assembly:${stack.assemblyDir}`;
 }
 
 /** An enabled schedule and the targets it starts. */

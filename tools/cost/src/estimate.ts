@@ -4,6 +4,7 @@ import { idleOf, LoadProfile } from './load-profile';
 import { Charge } from './pricers/pricer';
 import { freeReason, PRICERS } from './pricers/registry';
 import { PricingTable } from './pricing-table';
+import { StageTraits, stageTraits } from './stage-traits';
 
 /** One resource's monthly cost, idle and at load. */
 export interface LineItem {
@@ -30,6 +31,8 @@ export interface Estimate {
   readonly pricingDate: string;
   readonly region: string;
   readonly load: LoadProfile;
+  /** What each stage's templates say it buys (instances, approval, isolation, guardrails, monitors). */
+  readonly traits: Record<string, StageTraits>;
 }
 
 /**
@@ -44,7 +47,7 @@ export function estimate(stacks: AssemblyStack[], pricing: PricingTable, load: L
   for (const stack of stacks) {
     for (const resource of stack.resources) items.push(priceResource(resource, idle, atLoad));
   }
-  return { items, pricingDate: pricing.date, region: pricing.region, load };
+  return { items, pricingDate: pricing.date, region: pricing.region, load, traits: stageTraits(allStacks) };
 }
 
 function priceResource(resource: AssemblyResource, idle: PricingContext, atLoad: PricingContext): LineItem {

@@ -31,6 +31,14 @@ function walk(value: unknown, refs: string[]): string {
     const [separator, parts] = obj['Fn::Join'] as [string, unknown[]];
     return (parts ?? []).map((p) => walk(p, refs)).join(separator);
   }
+  // Functions whose value is only known at deployment: a placeholder without quotes (the text may be
+  // JSON, such as a dashboard body), keeping the references inside.
+  for (const fn of ['Fn::Select', 'Fn::Split', 'Fn::GetAZs', 'Fn::Base64', 'Fn::If', 'Fn::FindInMap']) {
+    if (fn in obj) {
+      walk(obj[fn], refs);
+      return `<${fn}>`;
+    }
+  }
   if ('Fn::Sub' in obj) {
     const sub = obj['Fn::Sub'];
     const template = Array.isArray(sub) ? String(sub[0]) : String(sub);

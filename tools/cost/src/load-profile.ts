@@ -55,6 +55,23 @@ export interface LoadProfile {
   /** KMS requests per key per month beyond what bucket keys and data-key caching absorb. */
   readonly kmsRequestsPerKey: number;
   /**
+   * Bytes of API Gateway execution logs per request at the INFO level: about ten lines of
+   * about 100 B (request id prefix, method, resource path, integration latency, status).
+   * The ERROR level logs failed requests only: none at a healthy load.
+   */
+  readonly apiExecutionLogBytes: number;
+  /**
+   * Bytes data tracing (DataTraceEnabled) adds per request besides the bodies: the method,
+   * endpoint and response headers, about 1 KB each. Each body is logged twice (before and
+   * after transformation), so `2 x predictionBytes` comes on top.
+   */
+  readonly apiDataTraceBytes: number;
+  /**
+   * Bytes of one access-log line; null takes the length of the stage's AccessLogSetting
+   * format (each `$context` variable is replaced by a value of about its own length).
+   */
+  readonly apiAccessLogBytes: number | null;
+  /**
    * Datasets for the per-dataset table: name to a regular expression on the construct id.
    * Null groups constructs by the first word of their id (`StocksIngest` -> `Stocks`).
    */
@@ -84,6 +101,9 @@ export const DEFAULT_LOAD: LoadProfile = {
   pipelineActionMinutes: 2,
   logGbPerGroup: 0.05,
   kmsRequestsPerKey: 0,
+  apiExecutionLogBytes: 1000,
+  apiDataTraceBytes: 3000,
+  apiAccessLogBytes: null,
   datasets: null,
 };
 

@@ -1,5 +1,6 @@
 import { datasetOf, Estimate, LineItem, stageOf, totals } from './estimate';
 import { LoadProfile } from './load-profile';
+import { describeOver } from './stage-traits';
 
 /** The goal per dataset at the seed's load (issue 15). */
 export const GOAL = { load: 75, idle: 25 };
@@ -43,8 +44,11 @@ function describeLoad(load: LoadProfile): string {
   ].join(', ');
 }
 
-/** The whole report: per stack, per construct resource by resource, per dataset, and the seed comparison. */
-export function renderReport(result: Estimate, seed?: Estimate): string {
+/**
+ * The whole report: per stack, per construct resource by resource (unless `constructs` is
+ * false: the README's sample), per dataset, and the seed comparison.
+ */
+export function renderReport(result: Estimate, seed?: Estimate, options: { constructs?: boolean } = {}): string {
   const out: string[] = [];
   out.push(`Monthly cost estimate: ${result.region} list prices as read on ${result.pricingDate} (tools/cost/pricing/${result.region}.json)`);
   out.push(`At load: ${describeLoad(result.load)}.`);
@@ -52,7 +56,9 @@ export function renderReport(result: Estimate, seed?: Estimate): string {
   out.push('');
   out.push(renderStacks(result.items));
   out.push('');
-  for (const stack of [...new Set(result.items.map((i) => i.stack))]) out.push(renderStack(result.items.filter((i) => i.stack === stack)));
+  if (options.constructs !== false) {
+    for (const stack of [...new Set(result.items.map((i) => i.stack))]) out.push(renderStack(result.items.filter((i) => i.stack === stack)));
+  }
   out.push(renderDatasets(result));
   if (seed) {
     out.push('');
@@ -107,26 +113,50 @@ function renderDatasets(result: Estimate): string {
   return lines.join('\n');
 }
 
-/** Freshet's datasets of the first stage that has datasets beside the seed's stack, category by category. */
+/**
+ * The seed's stack beside each dataset of every stage that has datasets (the first stage's
+ * columns first), category by category; then what each later stage buys over the first and
+ * what it costs more per dataset.
+ */
 export function renderSeedComparison(result: Estimate, seed: Estimate): string {
   const dataset = datasetOf(result.items, result.load.datasets);
-  const stage = result.items.map(stageOf).find((s) => result.items.some((i) => stageOf(i) === s && dataset(i) !== 'shared'));
-  const items = result.items.filter((i) => stageOf(i) === stage);
-  const names = [...new Set(items.map(dataset))].filter((n) => n !== 'shared');
-  const costly = [...items, ...seed.items].filter((i) => i.load >= 0.005 || i.idle >= 0.005);
+  const stages = [...new Set(result.items.map(stageOf))].filter((s) => result.items.some((i) => stageOf(i) === s && dataset(i) !== 'shared'));
+  const short = (stage: string) => stage.split('/').pop() ?? stage;
+  const columns = stages.flatMap((stage) => {
+    const items = result.items.filter((i) => stageOf(i) === stage);
+    return [...new Set(items.map(dataset))].filter((n) => n !== 'shared').map((name) => ({ stage, name, items: items.filter((i) => dataset(i) === name) }));
+  });
+  const costly = [...columns.flatMap((c) => c.items), ...seed.items].filter((i) => i.load >= 0.005 || i.idle >= 0.005);
   const categories = CATEGORY.map(([, name]) => name).concat('other').filter((name) => costly.some((i) => categoryOf(i.type) === name));
   const lines = [
-    `The seed's stack beside Freshet's ${stage ?? ''} per dataset, at the same load (idle / at load)`,
-    `  ${pad('', 26)}${names.map((n) => lpad(n, 22)).join('')}${lpad('seed', 22)}`,
+    `The seed's stack beside Freshet's per dataset, ${stages.map(short).join(' and ')}, at the same load (idle / at load)`,
+    `  ${pad('', 26)}${columns.map((c) => lpad(`${short(c.stage)} ${c.name}`, 22)).join('')}${lpad('seed', 22)}`,
   ];
+  const sums = (list: LineItem[]) => ({ idle: list.reduce((s, i) => s + i.idle, 0), load: list.reduce((s, i) => s + i.load, 0) });
   const cell = (list: LineItem[]) => {
-    const idle = list.reduce((s, i) => s + i.idle, 0);
-    const load = list.reduce((s, i) => s + i.load, 0);
+    const { idle, load } = sums(list);
     return lpad(`${usd(idle)} / ${usd(load)}`, 22);
   };
   for (const category of [...categories, 'total']) {
     const match = (i: LineItem) => category === 'total' || categoryOf(i.type) === category;
-    lines.push(`  ${pad(category, 26)}${names.map((n) => cell(items.filter((i) => dataset(i) === n && match(i)))).join('')}${cell(seed.items.filter(match))}`);
+    lines.push(`  ${pad(category, 26)}${columns.map((c) => cell(c.items.filter(match))).join('')}${cell(seed.items.filter(match))}`);
+  }
+  const [first, ...later] = stages;
+  for (const stage of later) {
+    const traits = result.traits[stage];
+    const baseTraits = result.traits[first];
+    lines.push('');
+    if (traits && baseTraits) lines.push(describeOver(short(stage), traits, short(first), baseTraits));
+    const extra = columns.filter((c) => c.stage === stage).map((c) => {
+      const base = columns.find((b) => b.stage === first && b.name === c.name);
+      const [mine, theirs] = [sums(c.items), sums(base?.items ?? [])];
+      return `${c.name} ${signed(mine.idle - theirs.idle)} idle / ${signed(mine.load - theirs.load)} at load`;
+    });
+    lines.push(`${short(stage)} over ${short(first)} per dataset: ${extra.join('; ')}.`);
   }
   return lines.join('\n');
+}
+
+function signed(value: number): string {
+  return `${value < 0 ? '-' : '+'}${usd(Math.abs(value))}`;
 }

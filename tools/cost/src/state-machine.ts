@@ -16,11 +16,18 @@ export interface Workflow {
   readonly type: 'STANDARD' | 'EXPRESS';
   /** States entered by one successful run, parallel branches included. */
   readonly happyPath: PathState[];
+  /**
+   * The shortest successful run: what a run that finds nothing to do takes (a drift
+   * workflow whose window holds no capture goes from its planner to "Nothing to compare").
+   */
+  readonly quietPath: PathState[];
   /** Every state of the definition, branches included, on the happy path or not. */
   readonly allStates: PathState[];
   /** State transitions billed for one successful run. */
   readonly transitionsPerRun: number;
   readonly definition: Flattened;
+  /** Set when the load makes runs take the quiet path, with why. */
+  readonly quiet?: string;
 }
 
 interface Asl {
@@ -38,6 +45,7 @@ export function readWorkflow(properties: Record<string, any>): Workflow {
   return {
     type: properties.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
     happyPath,
+    quietPath: pathOf(asl, 'shortest'),
     allStates: statesOf(asl),
     transitionsPerRun: happyPath.length,
     definition,
@@ -51,18 +59,18 @@ export function readWorkflow(properties: Record<string, any>): Workflow {
  * config to delete) cost more when taken: the estimate is an upper bound of a
  * successful run. Polling loops are counted once around.
  */
-function pathOf(asl: Asl): PathState[] {
-  const best = longest(asl, asl.StartAt, new Set());
+function pathOf(asl: Asl, pick: 'longest' | 'shortest' = 'longest'): PathState[] {
+  const best = longest(asl, asl.StartAt, new Set(), pick);
   if (!best) throw new Error(`no path from ${asl.StartAt} reaches a Succeed state or an End`);
   const states: PathState[] = [];
   for (const name of best) {
     const state = asl.States[name];
     states.push(toPathState(name, state));
     if (state.Type === 'Parallel') {
-      for (const branch of state.Branches ?? []) states.push(...pathOf(branch));
+      for (const branch of state.Branches ?? []) states.push(...pathOf(branch, pick));
     } else if (state.Type === 'Map') {
       const iterator = state.ItemProcessor ?? state.Iterator;
-      if (iterator) states.push(...pathOf(iterator));
+      if (iterator) states.push(...pathOf(iterator, pick));
     }
   }
   return states;
@@ -79,7 +87,7 @@ function statesOf(asl: Asl): PathState[] {
   return states;
 }
 
-function longest(asl: Asl, name: string, seen: Set<string>): string[] | undefined {
+function longest(asl: Asl, name: string, seen: Set<string>, pick: 'longest' | 'shortest'): string[] | undefined {
   const state = asl.States[name];
   if (!state || seen.has(name) || state.Type === 'Fail') return undefined;
   if (state.Type === 'Succeed' || state.End === true) return [name];
@@ -88,9 +96,10 @@ function longest(asl: Asl, name: string, seen: Set<string>): string[] | undefine
     : [state.Next];
   seen.add(name);
   let best: string[] | undefined;
-  for (const candidate of next) {
-    const tail = longest(asl, candidate, seen);
-    if (tail && (!best || tail.length > best.length)) best = tail;
+  // The quiet path prefers a Choice's Default on a tie: the branch a run with nothing to do falls to.
+  for (const candidate of pick === 'shortest' ? [...next].reverse() : next) {
+    const tail = longest(asl, candidate, seen, pick);
+    if (tail && (!best || (pick === 'longest' ? tail.length > best.length : tail.length < best.length))) best = tail;
   }
   seen.delete(name);
   return best ? [name, ...best] : undefined;

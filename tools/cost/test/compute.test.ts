@@ -50,3 +50,58 @@ describe('Lambda and API Gateway', () => {
     expect(item(result, 'Fast').load).toBeCloseTo((730 * 60) / 1e6, 9);
   });
 });
+
+describe('a drift workflow at idle', () => {
+  /** Plan (a function listing capture) -> ready? -> drift job -> publish, or "Nothing to compare". */
+  function drift(planEnvironment: Record<string, string>) {
+    const asl = JSON.stringify({
+      StartAt: 'Plan',
+      States: {
+        'Plan': { Type: 'Task', Resource: '__PLAN__', Next: 'Ready?' },
+        'Ready?': { Type: 'Choice', Choices: [{ Variable: '$.plan.status', StringEquals: 'ready', Next: 'Job' }], Default: 'Nothing to compare' },
+        'Job': {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::sagemaker:createProcessingJob.sync',
+          Parameters: { ProcessingResources: { ClusterConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large' } } },
+          Next: 'Publish',
+        },
+        'Publish': { Type: 'Task', Resource: '__PUBLISH__', End: true },
+        'Nothing to compare': { Type: 'Succeed' },
+      },
+    }).split(/__PLAN__|__PUBLISH__/);
+    return {
+      Planner: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 1024, Environment: { Variables: planEnvironment } } },
+      Publisher: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 1024 } },
+      Monitor: {
+        Type: 'AWS::StepFunctions::StateMachine',
+        Properties: { DefinitionString: { 'Fn::Join': ['', [asl[0], { 'Fn::GetAtt': ['Planner', 'Arn'] }, asl[1], { 'Fn::GetAtt': ['Publisher', 'Arn'] }, asl[2]]] } },
+      },
+      Hourly: { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'rate(1 hour)', Target: { Arn: { Ref: 'Monitor' } } } },
+    };
+  }
+  const prices = {
+    'lambda.requestMillion': 0.2,
+    'lambda.gbSecond': 0.00001,
+    'stepfunctions.standardTransitionThousand': 0.025,
+    'sagemaker.processing.ml.m5.large': 0.115,
+    'scheduler.invocationMillion': 1,
+  };
+  const load = { processingMinutes: 6, lambdaDurationMs: 1000, predictionsPerMonth: 1_000_000 };
+
+  test('with no predictions the planner finds no capture: no drift job, no publish, three transitions a run', () => {
+    const result = run(drift({ CAPTURE_PREFIX: 'capture/ep/' }), prices, load);
+    const runs = 730;
+    // At load: 4 states (Plan, Ready?, Job, Publish) and 730 x 0.1 h of ml.m5.large.
+    expect(item(result, 'Monitor').load).toBeCloseTo((runs * 4 / 1000) * 0.025 + runs * 0.1 * 0.115, 9);
+    expect(item(result, 'Monitor').idle).toBeCloseTo((runs * 3 / 1000) * 0.025, 9);
+    // The planner still runs every hour; the publisher only when there is a report.
+    expect(item(result, 'Planner').idle).toBeCloseTo((runs / 1e6) * 0.2 + runs * 1 * 1 * 0.00001, 9);
+    expect(item(result, 'Publisher').idle).toBe(0);
+    expect(item(result, 'Publisher').load).toBeCloseTo((runs / 1e6) * 0.2 + runs * 1 * 1 * 0.00001, 9);
+  });
+
+  test('a workflow whose first function does not list capture runs its job whatever the traffic', () => {
+    const result = run(drift({ OTHER: 'x' }), prices, load);
+    expect(item(result, 'Monitor').idle).toBeCloseTo((730 * 4 / 1000) * 0.025 + 730 * 0.1 * 0.115, 9);
+  });
+});

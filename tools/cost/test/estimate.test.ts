@@ -68,3 +68,46 @@ describe('datasets', () => {
     expect(patterned(item(result, 'A'))).toBe('shared');
   });
 });
+
+describe('the seed comparison', () => {
+  /** A stage with a stocks key in Data and Serving, and a retrain workflow creating a config of `instances`, waiting for a person when `manual`. */
+  function stageStacks(stage: string, instances: number, manual: boolean, keys: number) {
+    const key = (stack: string, path: string) => ({ Type: 'AWS::KMS::Key', Properties: {}, Metadata: { 'aws:cdk:path': `App/${stage}/${stack}/${path}/Resource` } });
+    const asl = JSON.stringify({
+      StartAt: 'Config',
+      States: {
+        Config: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:sagemaker:createEndpointConfig',
+          Parameters: { ProductionVariants: [{ InstanceType: 'ml.m5.large', InitialInstanceCount: instances }] },
+          Next: manual ? 'Approve' : 'Done',
+        },
+        ...(manual ? { Approve: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Next: 'Done' } } : {}),
+        Done: { Type: 'Succeed' },
+      },
+    });
+    const extraKeys = Object.fromEntries(Array.from({ length: keys }, (_, i) => [`K${i}`, key('Serving', `StocksEndpoint/Key${i}`)]));
+    return [
+      stackFromTemplate({ Resources: { A: key('Data', 'StocksIngest/Key') } }, `App/${stage}/Data`, stage),
+      stackFromTemplate({
+        Resources: {
+          ...extraKeys,
+          W: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: asl }, Metadata: { 'aws:cdk:path': `App/${stage}/Serving/StocksRetrain/Resource` } },
+        },
+      }, `App/${stage}/Serving`, stage),
+    ];
+  }
+
+  test('prints each stage\'s datasets beside the seed, and what Prod buys over Dev and costs more per dataset', () => {
+    const stacks = [...stageStacks('Dev', 1, false, 1), ...stageStacks('Prod', 2, true, 3)];
+    const prices = { 'kms.keyMonth': 1, 'kms.requestTenThousand': 0.03, 'stepfunctions.standardTransitionThousand': 0.025, 'sagemaker.hosting.ml.m5.large': 0 };
+    const result = estimate(stacks, table(prices), { ...DEFAULT_LOAD, retrainsPerDay: null });
+    const seed = estimate([stackFromTemplate({ Resources: { S: { Type: 'AWS::KMS::Key', Properties: {} } } }, 'Seed', 'seed')], table(prices), DEFAULT_LOAD);
+    const report = renderReport(result, seed);
+    expect(report).toMatch(/Dev stocks\s+Prod stocks\s+seed/);
+    // Dev: 2 keys; Prod: 4 keys; the seed 1 key.
+    expect(report).toMatch(/total\s+\$2\.00 \/ \$2\.00\s+\$4\.00 \/ \$4\.00\s+\$1\.00 \/ \$1\.00/);
+    expect(report).toContain('What Prod buys over Dev: 2 instances behind each endpoint (Dev: 1); a person approves each model (Dev: the gate alone).');
+    expect(report).toContain('Prod over Dev per dataset: stocks +$2.00 idle / +$2.00 at load.');
+  });
+});

@@ -4,7 +4,13 @@ describe('S3 buckets', () => {
   const resources = {
     Lake: {
       Type: 'AWS::S3::Bucket',
-      Properties: { LifecycleConfiguration: { Rules: [{ Status: 'Enabled', Prefix: 'raw/', Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 730 / 24 * 3 }] }] } },
+      Properties: {
+        LifecycleConfiguration: {
+          // Small objects may go to Glacier Flexible Retrieval with this setting (the default keeps them in Standard).
+          TransitionDefaultMinimumObjectSize: 'varies_by_storage_class',
+          Rules: [{ Status: 'Enabled', Prefix: 'raw/', Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 730 / 24 * 3 }] }],
+        },
+      },
     },
     Delivery: {
       Type: 'AWS::KinesisFirehose::DeliveryStream',
@@ -22,6 +28,21 @@ describe('S3 buckets', () => {
     // 3 months in Standard, 9 in Glacier; each object is PUT and later transitioned.
     expect(item(result, 'Lake').load).toBeCloseTo(gb * 3 * 0.02 + gb * 9 * 0.004 + (objects / 1000) * 0.05 + (objects / 1000) * 0.005, 6);
     expect(item(result, 'Lake').idle).toBe(0);
+  });
+
+  test('objects under the default 128 KB transition minimum stay in Standard, with no transition requests', () => {
+    const lifecycle = { ...resources.Lake.Properties.LifecycleConfiguration, TransitionDefaultMinimumObjectSize: undefined };
+    const small = { ...resources, Lake: { Type: 'AWS::S3::Bucket', Properties: { LifecycleConfiguration: lifecycle } } };
+    // 60 records of 1,000 B at 2x compression: 30 KB objects, under 128 KB.
+    const result = run(small, prices, { recordsPerSecond: 1, recordBytes: 1000, compressionRatio: 2, storageMonth: 12 });
+    const gb = (RECORDS_AT_1_PER_S * 1000) / 2 / 1e9;
+    const objects = 730 * 60;
+    expect(item(result, 'Lake').load).toBeCloseTo(gb * 12 * 0.02 + (objects / 1000) * 0.005, 6);
+    expect(item(result, 'Lake').detail).toMatch(/objects of 29\.?\d* KB stay: under the 128 KB transition minimum/);
+    // 5,000 B records at the same buffer make 146 KB objects: they transition.
+    const bigger = run(small, prices, { recordsPerSecond: 1, recordBytes: 5000, compressionRatio: 2, storageMonth: 12 });
+    const gbBig = (RECORDS_AT_1_PER_S * 5000) / 2 / 1e9;
+    expect(item(bigger, 'Lake').load).toBeCloseTo(gbBig * 3 * 0.02 + gbBig * 9 * 0.004 + (objects / 1000) * 0.05 + (objects / 1000) * 0.005, 6);
   });
 
   test('keys outside the rule prefix stay in Standard', () => {

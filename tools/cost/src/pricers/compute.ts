@@ -1,7 +1,9 @@
 import { AssemblyResource } from '../assembly';
 import { PricingContext, round } from '../context';
+import { publishedMetricCharges } from '../custom-metrics';
 import { runsPerMonth } from '../schedule';
 import { createdEndpointCharges, jobCharges } from './ml';
+import { functionTraces } from './observability';
 import { Charge, charge, price, Unpriced } from './pricer';
 
 /** Lambda: requests and GB-seconds of the invocations schedules, APIs and workflows make. */
@@ -14,6 +16,9 @@ export function lambdaFunction(resource: AssemblyResource, context: PricingConte
   return [
     { ...charge(invocations.count / 1e6, price(context, 'lambda.requestMillion'), 'M requests'), detail: `M requests ${round(invocations.count / 1e6)} x $${price(context, 'lambda.requestMillion')}${from}` },
     charge(seconds * memoryGb, price(context, arm ? 'lambda.gbSecondArm' : 'lambda.gbSecond'), `GB-seconds (${memoryGb * 1024} MB x ${context.load.lambdaDurationMs} ms)`),
+    // A traced API's request and the function's segment are one trace, recorded by the API's sampling.
+    ...functionTraces(resource, invocations.count - invocations.viaTracedApi, context),
+    ...publishedMetricCharges(resource, context),
   ];
 }
 
@@ -27,7 +32,7 @@ export function stateMachine(resource: AssemblyResource, context: PricingContext
     const transitions = runs * workflow.transitionsPerRun;
     charges.push({
       ...charge(transitions / 1000, price(context, 'stepfunctions.standardTransitionThousand'), 'thousand transitions'),
-      detail: `thousand transitions ${round(transitions / 1000)} (${round(runs)} runs x ${workflow.transitionsPerRun} states on the happy path) x $${price(context, 'stepfunctions.standardTransitionThousand')}`,
+      detail: `thousand transitions ${round(transitions / 1000)} (${round(runs)} runs x ${workflow.transitionsPerRun} states on the ${workflow.quiet ? `quiet path: ${workflow.quiet}` : 'happy path'}) x $${price(context, 'stepfunctions.standardTransitionThousand')}`,
     });
   } else {
     charges.push(charge(runs / 1e6, price(context, 'stepfunctions.expressRequestMillion'), 'M express requests'));

@@ -1,5 +1,6 @@
 import { AssemblyResource } from '../assembly';
 import { PricingContext, scheduleOf } from '../context';
+import { publishedMetricCharges } from '../custom-metrics';
 import { flatten, refersTo } from '../intrinsics';
 import { runsPerMonth } from '../schedule';
 import { Charge, charge, price, Unpriced } from './pricer';
@@ -20,6 +21,17 @@ export function glueDpus(properties: Record<string, any>): number {
 /** Glue jobs: DPU-hours per run (one minute minimum) times the runs its schedules and workflows start. */
 export function glueJob(resource: AssemblyResource, context: PricingContext): Charge[] {
   const dpus = glueDpus(resource.properties);
+  const runs = glueJobRuns(resource, context);
+  const minutes = Math.max(1, context.load.glueRunMinutes);
+  const key = resource.properties.ExecutionClass === 'FLEX' ? 'glue.flexDpuHour' : 'glue.dpuHour';
+  return [
+    charge(runs * dpus * (minutes / 60), price(context, key), `DPU-hours (${dpus} DPU x ${minutes} min x ${Math.round(runs)} runs)`),
+    ...publishedMetricCharges(resource, context),
+  ];
+}
+
+/** Runs a month of a Glue job: its schedules, and the workflows that start it. */
+export function glueJobRuns(resource: AssemblyResource, context: PricingContext): number {
   let runs = context.scheduledRuns(resource);
   for (const machine of context.stage(resource, 'AWS::StepFunctions::StateMachine')) {
     const workflow = context.workflow(machine);
@@ -28,9 +40,7 @@ export function glueJob(resource: AssemblyResource, context: PricingContext): Ch
       .filter((s) => /glue:startJobRun/.test(s.resource) && s.flat.refs.some((r) => r.includes(resource.logicalId))).length;
     runs += starts * context.workflowRuns(machine);
   }
-  const minutes = Math.max(1, context.load.glueRunMinutes);
-  const key = resource.properties.ExecutionClass === 'FLEX' ? 'glue.flexDpuHour' : 'glue.dpuHour';
-  return [charge(runs * dpus * (minutes / 60), price(context, key), `DPU-hours (${dpus} DPU x ${minutes} min x ${Math.round(runs)} runs)`)];
+  return runs;
 }
 
 /** AWS Batch on Fargate: vCPU- and GB-hours of the jobs schedules submit with this definition. */

@@ -1,6 +1,7 @@
 import { lambdaFunction, restApi, schedulerSchedule, stateMachine } from './compute';
 import { batchJobDefinition, glueJob } from './etl';
 import { endpoint, monitoringSchedule } from './ml';
+import { apiStage } from './observability';
 import { cloudWatchAlarm, codeBuildProject, compositeAlarm, dashboard, kmsKey, natGateway, pipeline, secret, vpcEndpoint } from './platform';
 import { Pricer } from './pricer';
 import { logGroup, queue, s3Bucket, table, topic } from './storage';
@@ -22,6 +23,7 @@ export const PRICERS: Record<string, Pricer> = {
   'AWS::Lambda::Function': lambdaFunction,
   'AWS::StepFunctions::StateMachine': stateMachine,
   'AWS::ApiGateway::RestApi': restApi,
+  'AWS::ApiGateway::Stage': apiStage,
   'AWS::Scheduler::Schedule': schedulerSchedule,
   'AWS::S3::Bucket': s3Bucket,
   'AWS::Logs::LogGroup': logGroup,
@@ -71,7 +73,6 @@ export const FREE: Record<string, string> = {
   'AWS::ApiGateway::Model': 'requests are priced on the REST API',
   'AWS::ApiGateway::RequestValidator': 'requests are priced on the REST API',
   'AWS::ApiGateway::Resource': 'requests are priced on the REST API',
-  'AWS::ApiGateway::Stage': 'requests are priced on the REST API',
   'AWS::SageMaker::Model': 'models: no charge; hosting is priced on the endpoint',
   'AWS::SageMaker::EndpointConfig': 'configs: no charge; hosting is priced on the endpoint that uses one',
   'AWS::SageMaker::ModelPackageGroup': 'the model registry: no charge',

@@ -4,6 +4,7 @@ import { flatten, refersTo } from '../intrinsics';
 import { DAYS_PER_MONTH, SECONDS_PER_MONTH } from '../load-profile';
 import { tokensIn } from '../state-machine';
 import { createdEndpointConfig, createsEndpoint } from './ml';
+import { accessLogGb } from './observability';
 import { Charge, charge, price, Unpriced } from './pricer';
 import { recordsPerMonth } from './streaming';
 
@@ -62,6 +63,22 @@ function literalPrefix(prefix: unknown): string {
   return typeof prefix === 'string' ? prefix.split('!{')[0] : '';
 }
 
+/** S3's default minimum object size for lifecycle transitions (`all_storage_classes_128K`, the default since September 2024). */
+export const TRANSITION_MINIMUM_BYTES = 128 * 1024;
+
+/**
+ * The smallest object a rule transitions: its own ObjectSizeGreaterThan filter, or the
+ * bucket's default (`varies_by_storage_class` lets small objects go to Glacier Flexible
+ * Retrieval and Deep Archive; every other class, and the default setting, need 128 KB).
+ */
+function transitionMinimum(bucket: AssemblyResource, rule: any, storageClass: string): number {
+  const own = rule.ObjectSizeGreaterThan ?? rule.Filter?.ObjectSizeGreaterThan ?? rule.Filter?.And?.ObjectSizeGreaterThan;
+  if (own !== undefined) return Number(own) + 1;
+  const setting = bucket.properties.LifecycleConfiguration?.TransitionDefaultMinimumObjectSize ?? 'all_storage_classes_128K';
+  if (setting === 'varies_by_storage_class' && (storageClass === 'GLACIER' || storageClass === 'DEEP_ARCHIVE')) return 0;
+  return TRANSITION_MINIMUM_BYTES;
+}
+
 /** The enabled lifecycle rules that apply to keys under `prefix`. */
 function rulesFor(bucket: AssemblyResource, prefix: string): any[] {
   return (bucket.properties.LifecycleConfiguration?.Rules ?? []).filter((rule: any) => {
@@ -83,11 +100,18 @@ export function s3Bucket(resource: AssemblyResource, context: PricingContext): C
   if (flows.length === 0) return [{ usd: 0, detail: 'no modeled inflow (logs or deploy-time objects only)' }];
   for (const flow of flows) {
     const rules = rulesFor(resource, flow.prefix);
-    const transition = rules.flatMap((r) => r.Transitions ?? []).sort((a: any, b: any) => a.TransitionInDays - b.TransitionInDays)[0];
     const expiration = rules.map((r) => r.ExpirationInDays).filter((d) => typeof d === 'number').sort((a, b) => a - b)[0];
     const liveMonths = Math.min(month, expiration !== undefined ? expiration / DAYS_PER_MONTH : Infinity);
+    // Objects below the transition minimum stay in Standard, and no transition request is made for them.
+    const objectBytes = flow.objectsPerMonth > 0 ? (flow.gbPerMonth * 1e9) / flow.objectsPerMonth : undefined;
+    const candidates = rules
+      .flatMap((r) => (r.Transitions ?? []).map((t: any) => ({ ...t, minimum: transitionMinimum(resource, r, t.StorageClass) })))
+      .sort((a: any, b: any) => a.TransitionInDays - b.TransitionInDays);
+    const transition = candidates.find((t: any) => objectBytes === undefined || objectBytes >= t.minimum);
+    const skipped = candidates.length > 0 && !transition;
     const standardMonths = Math.min(liveMonths, transition ? transition.TransitionInDays / DAYS_PER_MONTH : Infinity);
-    charges.push(charge(flow.gbPerMonth * standardMonths, price(context, 's3.standardGbMonth'), `Standard GB-months from ${flow.from} (month ${month})`));
+    const note = skipped && liveMonths > 0 ? `; objects of ${round(objectBytes! / 1024)} KB stay: under the ${round(candidates[0].minimum / 1024)} KB transition minimum` : '';
+    charges.push(charge(flow.gbPerMonth * standardMonths, price(context, 's3.standardGbMonth'), `Standard GB-months from ${flow.from} (month ${month}${note})`));
     if (transition && liveMonths > standardMonths) {
       const key = STORAGE_CLASS_PRICE[transition.StorageClass] ?? `s3.${transition.StorageClass}`;
       charges.push(charge(flow.gbPerMonth * (liveMonths - standardMonths), price(context, key), `${transition.StorageClass} GB-months from ${flow.from}`));
@@ -100,11 +124,13 @@ export function s3Bucket(resource: AssemblyResource, context: PricingContext): C
 
 /** CloudWatch Logs: the load's ingestion per group, and what the retention keeps stored. */
 export function logGroup(resource: AssemblyResource, context: PricingContext): Charge[] {
-  const gb = context.load.logGbPerGroup;
+  const access = accessLogGb(resource, context);
+  const gb = context.load.logGbPerGroup + access.gb;
   const retentionMonths = Number(resource.properties.RetentionInDays ?? Infinity) / DAYS_PER_MONTH;
   const storedMonths = Math.min(Math.max(context.load.storageMonth, 1), retentionMonths);
+  const what = access.from.length > 0 ? `GB ingested (${context.load.logGbPerGroup} + API access logs ${round(access.gb)}: ${access.from.join(', ')})` : 'GB ingested';
   return [
-    charge(gb, price(context, 'logs.ingestGb'), 'GB ingested'),
+    charge(gb, price(context, 'logs.ingestGb'), what),
     charge(gb * storedMonths, price(context, 'logs.storageGbMonth'), `GB-months stored (${round(storedMonths)} months kept)`),
   ];
 }

@@ -168,6 +168,15 @@ describe('ModelEndpoint defaults', () => {
     expect(byMetric('Latency')).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 3000 });
     expect(byMetric('Throttles')).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 0 });
     expect(byMetric('Errors')).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 0 });
+    // The proxy's own 504s (a model slower than its deadline), from the EMF metric it writes.
+    expect(byMetric('ModelTimeouts')).toMatchObject({
+      Namespace: 'Freshet/PredictProxy',
+      Threshold: 0,
+      Statistic: 'Sum',
+      Dimensions: [{ Name: 'EndpointName', Value: expect.stringMatching(/^test-endpoint-/) }],
+      AlarmActions: [expect.anything()],
+      TreatMissingData: 'notBreaching',
+    });
     expect(byMetric('Invocation5XXErrors')).toMatchObject({ Namespace: 'AWS/SageMaker', Threshold: 5, Dimensions: expect.arrayContaining([{ Name: 'VariantName', Value: 'primary' }]) });
     expect(byMetric('Invocation4XXErrors')).toMatchObject({ Namespace: 'AWS/SageMaker', Threshold: 50 });
     expect(byMetric('ModelLatency')).toMatchObject({ Namespace: 'AWS/SageMaker', Threshold: 1000000, Statistic: 'Average' });

@@ -185,6 +185,11 @@ export interface ModelEndpointAlarms {
    */
   readonly proxyErrors?: AlarmThreshold;
   /**
+   * Requests the proxy answered 504 ModelTimeout (the model did not answer within the proxy's deadline) in 5 minutes.
+   * @default 0
+   */
+  readonly modelTimeouts?: AlarmThreshold;
+  /**
    * Invocation 5XX errors of a variant in 5 minutes. Also a rollback alarm.
    * @default 5
    */

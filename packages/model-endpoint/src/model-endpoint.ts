@@ -16,6 +16,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EndpointCompute } from './endpoint-compute';
 import { EndpointTeardown } from './endpoint-teardown';
+import { MODEL_TIMEOUTS_METRIC, PROXY_METRIC_NAMESPACE } from './handlers/predict-proxy/proxy-metrics';
 import { ApiAuthorization, ModelEndpointProps } from './model-endpoint-props';
 import { ModelSource, PayloadFormat } from './model-source';
 import { grantObjectRead } from './object-read-grant';
@@ -557,6 +558,19 @@ export class ModelEndpoint extends Construct {
       threshold: 0,
       description: 'The proxy function crashed (not a 4XX/5XX answer): read its logs.',
       override: t.proxyErrors,
+    });
+    this.alarms.addAlarm('ModelTimeouts', {
+      // The proxy writes it as EMF to its log (a 504 ModelTimeout answer).
+      metric: new cloudwatch.Metric({
+        namespace: PROXY_METRIC_NAMESPACE,
+        metricName: MODEL_TIMEOUTS_METRIC,
+        dimensionsMap: { EndpointName: this.endpointName },
+        period: FIVE_MINUTES,
+        statistic: 'Sum',
+      }),
+      threshold: 0,
+      description: 'The model did not answer POST /predict within the proxy\'s deadline (504 ModelTimeout): check model latency, instance count and request sizes.',
+      override: t.modelTimeouts,
     });
   }
 

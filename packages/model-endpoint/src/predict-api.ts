@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { contentLengthAbovePattern } from './content-length-rule';
 import { PredictProxyFunction } from './handlers/predict-proxy-function';
 import { ApiAuthorization, PredictApiOptions } from './model-endpoint-props';
 import { PayloadFormat } from './model-source';
@@ -47,6 +48,23 @@ export interface PredictApiProps {
  * and traces, in front of the proxy Lambda that invokes the endpoint.
  */
 export class PredictApi extends Construct {
+  /**
+   * The largest request body the proxy reads, in bytes (5 MiB); larger ones answer 413.
+   * SageMaker real-time payloads stop at 6 MB and API Gateway's at 10 MB. WAF blocks a
+   * larger declared `Content-Length` at the edge with the same 413.
+   */
+  public static readonly MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+  /**
+   * The proxy's budget for one request, in milliseconds: below API Gateway's 29 s integration
+   * timeout and the proxy Lambda's 28 s, so a slow model gets the proxy's 504 with a JSON body and
+   * Retry-After rather than API Gateway's bare 504.
+   */
+  public static readonly PROXY_DEADLINE_MS = 25_000;
+
+  /** One InvokeEndpoint attempt's timeout, in milliseconds: two attempts and a backoff fit in the deadline. */
+  public static readonly PROXY_ATTEMPT_TIMEOUT_MS = 11_000;
+
   /** The JSON Schema (draft-04) of a request, as the API Gateway model holds it. */
   public static requestSchema(schema: DatasetSchema, payloadFormat: PayloadFormat, maxInstances: number): any {
     if (payloadFormat === PayloadFormat.DEEPAR_JSON) {
@@ -146,7 +164,8 @@ export class PredictApi extends Construct {
       role: this.proxyRole,
       logGroup: this.proxyLogGroup,
       memorySize: 512,
-      timeout: Duration.seconds(29),
+      // Above the proxy's deadline (it needs time to answer), below API Gateway's 29 s.
+      timeout: Duration.seconds(28),
       tracing: lambda.Tracing.ACTIVE,
       reservedConcurrentExecutions: options.proxyReservedConcurrency ?? 10,
       environment: {
@@ -155,6 +174,9 @@ export class PredictApi extends Construct {
         SCHEMA: JSON.stringify(props.schema.toSpec()),
         MODEL_VERSION: props.modelVersion,
         MAX_INSTANCES: String(maxInstances),
+        MAX_BODY_BYTES: String(PredictApi.MAX_BODY_BYTES),
+        DEADLINE_MS: String(PredictApi.PROXY_DEADLINE_MS),
+        ATTEMPT_TIMEOUT_MS: String(PredictApi.PROXY_ATTEMPT_TIMEOUT_MS),
         AWAITING_FIRST_MODEL: props.awaitsFirstModel ? 'true' : 'false',
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -285,20 +307,38 @@ export class PredictApi extends Construct {
 
   private createWebAcl(rateLimit: number): wafv2.CfnWebACL {
     const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true });
-    const managed = (name: string, priority: number) => ({
+    const managed = (name: string, priority: number, countOnly: string[] = []) => ({
       name,
       priority,
       overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: 'AWS',
+          name,
+          ...(countOnly.length ? { ruleActionOverrides: countOnly.map((rule) => ({ name: rule, actionToUse: { count: {} } })) } : {}),
+        },
+      },
       visibilityConfig: visibility(name),
     });
+    const tooLarge = 'BodyTooLarge';
     return new wafv2.CfnWebACL(this, 'WebAcl', {
-      description: 'Protects POST /predict: AWS managed rules and a per-IP rate limit',
+      description: 'Protects POST /predict: AWS managed rules, a per-IP rate limit and the API body limit',
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('PredictApi'),
+      customResponseBodies: {
+        [tooLarge]: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify({
+            message: 'The request is not valid.',
+            errors: [{ field: 'body', problem: `is larger than the ${PredictApi.MAX_BODY_BYTES} bytes allowed: split the instances over several requests.` }],
+          }),
+        },
+      },
       rules: [
-        managed('AWSManagedRulesCommonRuleSet', 0),
+        // SizeRestrictions_BODY blocks bodies over 8 KB (about 100 records): it only counts here, and
+        // BodyOverApiLimit below holds the API's real limit.
+        managed('AWSManagedRulesCommonRuleSet', 0, ['SizeRestrictions_BODY']),
         managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
         managed('AWSManagedRulesAmazonIpReputationList', 2),
         {
@@ -307,6 +347,20 @@ export class PredictApi extends Construct {
           action: { block: {} },
           statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP' } },
           visibilityConfig: visibility('RateLimitPerIp'),
+        },
+        {
+          // WAF reads a body only up to its inspection limit (16 KB here), so the declared length is compared.
+          name: 'BodyOverApiLimit',
+          priority: 4,
+          action: { block: { customResponse: { responseCode: 413, customResponseBodyKey: tooLarge } } },
+          statement: {
+            regexMatchStatement: {
+              fieldToMatch: { singleHeader: { Name: 'content-length' } },
+              regexString: contentLengthAbovePattern(PredictApi.MAX_BODY_BYTES),
+              textTransformations: [{ priority: 0, type: 'NONE' }],
+            },
+          },
+          visibilityConfig: visibility('BodyOverApiLimit'),
         },
       ],
     });

@@ -34,7 +34,11 @@ describe('ModelEndpoint defaults', () => {
     expect(model.Properties.PrimaryContainer).toEqual({
       Image: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5',
       ModelDataUrl: { 'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^LakeBucket/) }, '/models/seed/output/model.tar.gz']] },
-      Environment: { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' },
+      // The install of code/ stays offline on any pip (PIP_NO_BUILD_ISOLATION=0 turns isolation off), and a caller
+      // without Accept gets text/csv (issue 22).
+      Environment: {
+        SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', PIP_NO_BUILD_ISOLATION: '0', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'text/csv',
+      },
     });
   });
 
@@ -54,10 +58,12 @@ describe('ModelEndpoint defaults', () => {
     const containers = Object.values(Template.fromStack(stack).findResources('AWS::SageMaker::Model')).map((m: any) => m.Properties.PrimaryContainer);
     const xgboost = containers.find((c) => String(c.Image).includes('sagemaker-xgboost'));
     expect(xgboost.Image).toMatch(/sagemaker-xgboost:3\.0-6$/);
-    expect(xgboost.Environment).toEqual({ SAGEMAKER_PROGRAM: 'serve.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', SAGEMAKER_MODEL_SERVER_WORKERS: '2' });
+    expect(xgboost.Environment).toEqual({
+      SAGEMAKER_PROGRAM: 'serve.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', PIP_NO_BUILD_ISOLATION: '0', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'text/csv', SAGEMAKER_MODEL_SERVER_WORKERS: '2',
+    });
     expect(containers.find((c) => String(c.Image).includes('forecasting-deepar')).Environment).toBeUndefined();
     expect(containers.find((c) => String(c.Image).includes('autogluon-inference')).Environment).toEqual({
-      SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
+      SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', PIP_NO_BUILD_ISOLATION: '0', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'text/csv',
     });
   });
 
@@ -162,6 +168,15 @@ describe('ModelEndpoint defaults', () => {
     expect(byMetric('Latency')).toMatchObject({ ExtendedStatistic: 'p99', Threshold: 3000 });
     expect(byMetric('Throttles')).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 0 });
     expect(byMetric('Errors')).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 0 });
+    // The proxy's own 504s (a model slower than its deadline), from the EMF metric it writes.
+    expect(byMetric('ModelTimeouts')).toMatchObject({
+      Namespace: 'Freshet/PredictProxy',
+      Threshold: 0,
+      Statistic: 'Sum',
+      Dimensions: [{ Name: 'EndpointName', Value: expect.stringMatching(/^test-endpoint-/) }],
+      AlarmActions: [expect.anything()],
+      TreatMissingData: 'notBreaching',
+    });
     expect(byMetric('Invocation5XXErrors')).toMatchObject({ Namespace: 'AWS/SageMaker', Threshold: 5, Dimensions: expect.arrayContaining([{ Name: 'VariantName', Value: 'primary' }]) });
     expect(byMetric('Invocation4XXErrors')).toMatchObject({ Namespace: 'AWS/SageMaker', Threshold: 50 });
     expect(byMetric('ModelLatency')).toMatchObject({ Namespace: 'AWS/SageMaker', Threshold: 1000000, Statistic: 'Average' });
@@ -233,6 +248,13 @@ describe('the prediction API', () => {
       SCHEMA: JSON.stringify(stocksSchema().toSpec()),
     });
     expect(JSON.stringify(fn.Properties.Environment.Variables.MODEL_VERSION)).toContain('xgboost s3://');
+    // The proxy answers a slow model itself (504 + Retry-After): two attempts fit its deadline, the deadline fits the
+    // Lambda's timeout with time to answer, and the Lambda's timeout is below API Gateway's 29 s integration timeout.
+    const { ATTEMPT_TIMEOUT_MS, DEADLINE_MS, MAX_BODY_BYTES } = fn.Properties.Environment.Variables;
+    expect([ATTEMPT_TIMEOUT_MS, DEADLINE_MS, fn.Properties.Timeout, MAX_BODY_BYTES]).toEqual(['11000', '25000', 28, '5242880']);
+    expect(2 * Number(ATTEMPT_TIMEOUT_MS)).toBeLessThan(Number(DEADLINE_MS));
+    expect(Number(DEADLINE_MS) + 1000).toBeLessThan(fn.Properties.Timeout * 1000);
+    expect(fn.Properties.Timeout).toBeLessThan(29);
     const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('EndpointApiProxyRole')).flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     expect(statements.filter((s) => [].concat(s.Action).some((a: string) => a.startsWith('sagemaker:')))).toEqual([{
@@ -274,7 +296,7 @@ describe('the prediction API', () => {
     const acl = only(template, 'AWS::WAFv2::WebACL').Properties;
     expect(acl.Scope).toBe('REGIONAL');
     expect(acl.Rules.map((r: any) => r.Statement.ManagedRuleGroupStatement?.Name ?? r.Name)).toEqual([
-      'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList', 'RateLimitPerIp',
+      'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList', 'RateLimitPerIp', 'BodyOverApiLimit',
     ]);
     expect(acl.Rules[3].Statement.RateBasedStatement).toEqual({ Limit: 500, AggregateKeyType: 'IP' });
     const association = only(template, 'AWS::WAFv2::WebACLAssociation').Properties;

@@ -7,7 +7,14 @@ SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code. The contract (freshet_ml/serving.
   every schema column but the target in schema order, RFC 4180 quoting, empty = null,
   booleans true/false, timestamps ISO 8601; the columns training dropped are ignored;
 * out: ``text/csv``, one prediction a line (multi:softprob: the class probabilities of a
-  record comma-separated on its line), as Batch Transform and the proxy read it.
+  record comma-separated on its line), as Batch Transform and the proxy read it. output_fn
+  returns ``(body, "text/csv")``: the container's ``Transformer.transform`` (sagemaker-containers
+  ``_transformer.py``) answers a tuple with that mimetype, and a bare string with Flask's
+  default, ``text/html`` (which data capture then stores as BASE64).
+
+A caller without ``Accept`` or with ``*/*`` gets the container's default accept, which the
+model's environment sets to ``text/csv`` (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT; the
+container's own default is ``application/json``).
 
 A request that does not fit raises ValueError with the reason (the container answers 4xx/5xx
 with it; the proxy maps the error).
@@ -18,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -66,11 +73,12 @@ def predict_fn(input_data: Any, model: Any) -> np.ndarray:
     return model.predict(input_data)
 
 
-def output_fn(prediction: np.ndarray, accept: str) -> str:
+def output_fn(prediction: np.ndarray, accept: str) -> Tuple[str, str]:
+    """(body, content type): the container sends the body with that type."""
     wanted = (accept or CSV).split(";")[0].strip().lower()
     if wanted not in (CSV, "*/*", ""):
-        raise ValueError(f"accept {accept!r} is not supported: ask for {CSV}.")
+        raise ValueError(f"accept {accept!r} is not supported: ask for {CSV} (or send no Accept).")
     rows = np.asarray(prediction, dtype="float64")
     if rows.ndim == 1:
-        return "".join(f"{value!r}\n" for value in rows.tolist())
-    return "".join(",".join(repr(value) for value in row) + "\n" for row in rows.tolist())
+        return "".join(f"{value!r}\n" for value in rows.tolist()), CSV
+    return "".join(",".join(repr(value) for value in row) + "\n" for row in rows.tolist()), CSV

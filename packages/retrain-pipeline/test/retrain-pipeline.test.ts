@@ -208,7 +208,10 @@ describe('algorithms', () => {
     expect(channels.code.DataSource.S3DataSource.S3Uri).toMatch(/^s3:\/\/.+\.zip$/);
     expect(channels.serving.DataSource.S3DataSource['S3Uri.$']).toBe("States.Format('{}serving/', $.run.trainingUri)");
     // Every model the workflow creates or registers runs the artifact's code/inference.py.
-    const env = { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' };
+    // With the offline code/ install (PIP_NO_BUILD_ISOLATION=0) and the text/csv default accept (issue 22).
+    const env = {
+      SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', PIP_NO_BUILD_ISOLATION: '0', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'text/csv',
+    };
     expect(state(def, 'Create candidate model').Parameters.PrimaryContainer).toMatchObject({ Image: image, Environment: env });
     expect(state(def, 'Register model').Parameters.InferenceSpecification.Containers).toEqual([expect.objectContaining({ Image: image, Environment: env })]);
     // eslint-disable-next-line @stylistic/max-len
@@ -252,7 +255,9 @@ describe('algorithms', () => {
     expect(state(def, 'Read input').Parameters.hyperparameters).toEqual({ label: 'price', problem_type: 'regression', time_limit: '1800', presets: 'best_quality' });
     const container = state(def, 'Create candidate model').Parameters.PrimaryContainer;
     expect(container.Image).toBe(AlgorithmImages.uriIn(Algorithm.AUTOGLUON, 'us-east-1', { purpose: ImagePurpose.INFERENCE }));
-    expect(container.Environment).toEqual({ SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' });
+    expect(container.Environment).toEqual({
+      SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', PIP_NO_BUILD_ISOLATION: '0', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'text/csv',
+    });
     // The header CSV must reach the model whole.
     expect(state(def, 'Transform test channel').Parameters).toMatchObject({ BatchStrategy: 'SingleRecord', TransformInput: { SplitType: 'None' } });
     // eslint-disable-next-line @stylistic/max-len

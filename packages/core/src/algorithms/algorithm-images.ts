@@ -121,9 +121,22 @@ export class AlgorithmImages {
    * XGBoost and AutoGluon models carry their inference code in `code/` of model.tar.gz
    * (`code/inference.py`), which the framework containers load as the user module;
    * DeepAR needs none.
+   *
+   * - `SAGEMAKER_PROGRAM`, `SAGEMAKER_SUBMIT_DIRECTORY`: the user module and where it lies.
+   * - `PIP_NO_BUILD_ISOLATION=0`: the container installs `code/` with `pip install .`; with build
+   *   isolation pip downloads setuptools (and wheel) first, which a network-isolated endpoint cannot,
+   *   so serving would depend on the image's pip and wheel. pip reads its `--no-*` switches from the
+   *   environment inverted: `0` turns build isolation OFF, and the image's own setuptools builds.
+   * - `SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT=text/csv`: the answer's type for a caller that sends no
+   *   `Accept` or `*\/*` (the container's default, application/json, is not what the model writes).
    */
   public static servingEnvironment(algorithm: Algorithm): Record<string, string> {
-    return algorithm === Algorithm.DEEPAR ? {} : { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: MODEL_CODE_DIR };
+    return algorithm === Algorithm.DEEPAR ? {} : {
+      SAGEMAKER_PROGRAM: 'inference.py',
+      SAGEMAKER_SUBMIT_DIRECTORY: MODEL_CODE_DIR,
+      PIP_NO_BUILD_ISOLATION: '0',
+      SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'text/csv',
+    };
   }
 
   /** The SageMaker scikit-learn processing image URI in a known region. */

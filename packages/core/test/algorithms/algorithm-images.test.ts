@@ -60,7 +60,10 @@ describe('AlgorithmImages', () => {
   });
 
   test('XGBoost and AutoGluon models serve with their own code/inference.py; DeepAR with its container alone', () => {
-    const scriptMode = { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' };
+    // pip's inverted env switch: 0 turns build isolation off, so code/ installs without a download (issue 22).
+    const scriptMode = {
+      SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', PIP_NO_BUILD_ISOLATION: '0', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'text/csv',
+    };
     expect(AlgorithmImages.servingEnvironment(Algorithm.XGBOOST)).toEqual(scriptMode);
     expect(AlgorithmImages.servingEnvironment(Algorithm.AUTOGLUON)).toEqual(scriptMode);
     expect(AlgorithmImages.servingEnvironment(Algorithm.DEEPAR)).toEqual({});

@@ -10,17 +10,25 @@
  * - SCHEMA: the DatasetSchemaSpec as JSON (tabular formats).
  * - MODEL_VERSION: what the construct deployed first (model package ARN, artifact or preset).
  * - MAX_INSTANCES, MAX_BODY_BYTES, MAX_STRING_LENGTH, RETRY_AFTER_SECONDS, MAX_ATTEMPTS: limits.
+ * - ATTEMPT_TIMEOUT_MS (default 11000), DEADLINE_MS (default 25000): one InvokeEndpoint attempt's
+ *   timeout, and the whole request's, below API Gateway's 29 s and the Lambda's timeout. On expiry
+ *   the proxy answers 504 ModelTimeout with Retry-After and counts Freshet/PredictProxy ModelTimeouts.
  * - AWAITING_FIRST_MODEL: 'true' when the retraining workflow creates the endpoint; a missing endpoint then
  *   answers 503 FirstModelTraining with Retry-After FIRST_MODEL_RETRY_AFTER_SECONDS (default 300).
  * - AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: the SDK's own override, for local tests.
  */
 import { randomUUID } from 'node:crypto';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mapEndpointError } from './predict-proxy/endpoint-errors';
-import { ModelResponseError, parseAutoGluonCsv, parseDeepArJson, parseXgboostCsv, toCsv, WireFormat } from './predict-proxy/payload-codec';
+import {
+  ModelResponseError, NonFinitePrediction, parseAutoGluonCsv, parseDeepArJson, parseXgboostCsv, toCsv, WireFormat,
+} from './predict-proxy/payload-codec';
+import { emitProxyCount, MODEL_TIMEOUTS_METRIC } from './predict-proxy/proxy-metrics';
 import { compileRecordValidator, FeatureColumn, InvalidRequest, parseJsonBody, RequestLimits, validateDeepAr } from './predict-proxy/request-validation';
-import { createRuntimeClient, DEFAULT_MAX_ATTEMPTS } from './predict-proxy/runtime-client';
+import {
+  createRuntimeClient, DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_ATTEMPTS,
+} from './predict-proxy/runtime-client';
 
 interface ProxyConfig {
   readonly endpointName: string;
@@ -32,7 +40,12 @@ interface ProxyConfig {
   readonly retryAfterSeconds: number;
   readonly awaitingFirstModel: boolean;
   readonly firstModelRetryAfterSeconds: number;
+  readonly attemptTimeoutMs: number;
+  readonly deadlineMs: number;
 }
+
+/** What the proxy keeps of the Lambda's remaining time to answer after it gives up on the model. */
+const ANSWER_MARGIN_MS = 1000;
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -57,6 +70,9 @@ function loadConfig(): ProxyConfig {
     target = schema.targetColumn;
     features = schema.columns.filter((c) => c.name !== target);
   }
+  const attemptTimeoutMs = positiveInt('ATTEMPT_TIMEOUT_MS', DEFAULT_ATTEMPT_TIMEOUT_MS);
+  const deadlineMs = positiveInt('DEADLINE_MS', DEFAULT_DEADLINE_MS);
+  if (attemptTimeoutMs > deadlineMs) throw new Error(`ATTEMPT_TIMEOUT_MS (${attemptTimeoutMs}) must not exceed DEADLINE_MS (${deadlineMs}).`);
   return {
     endpointName,
     format,
@@ -72,6 +88,8 @@ function loadConfig(): ProxyConfig {
     retryAfterSeconds: positiveInt('RETRY_AFTER_SECONDS', 5),
     awaitingFirstModel: process.env.AWAITING_FIRST_MODEL === 'true',
     firstModelRetryAfterSeconds: positiveInt('FIRST_MODEL_RETRY_AFTER_SECONDS', 300),
+    attemptTimeoutMs,
+    deadlineMs,
   };
 }
 
@@ -82,7 +100,7 @@ const validateRecords = compileRecordValidator(config.features, config.target, c
 const contentType = config.format === 'deepar-json' ? 'application/json' : 'text/csv';
 // One client per container: connections and credentials are reused across requests.
 // The caller of a request that still fails gets Retry-After.
-const client = createRuntimeClient(positiveInt('MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS));
+const client = createRuntimeClient(positiveInt('MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS), config.attemptTimeoutMs);
 
 const JSON_HEADERS: Record<string, string> = { 'Content-Type': 'application/json' };
 
@@ -99,7 +117,8 @@ function rejected(result: InvalidRequest): APIGatewayProxyResult {
   return reply(result.status, { message: 'The request is not valid.', errors: result.problems });
 }
 
-export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+export async function handler(event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
+  const started = Date.now();
   const parsed = parseJsonBody(event?.body, event?.isBase64Encoded, config.limits);
   if (!parsed.ok) return rejected(parsed);
 
@@ -125,6 +144,11 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const inferenceId = /^[A-Za-z0-9-]{1,64}$/.test(event?.requestContext?.requestId ?? '') ? event.requestContext.requestId : randomUUID();
   let variant: string | undefined;
   let responseText: string;
+  // The deadline counts from the request's start, and leaves the Lambda time to answer.
+  const remainingMs = context?.getRemainingTimeInMillis ? context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS : Infinity;
+  const budgetMs = Math.max(0, Math.min(config.deadlineMs - (Date.now() - started), remainingMs));
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), budgetMs);
   try {
     const response = await client.send(new InvokeEndpointCommand({
       EndpointName: config.endpointName,
@@ -133,18 +157,22 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
       // Data capture records it, so ground truth sent later joins to this request's predictions.
       InferenceId: inferenceId,
       Body: typeof payload === 'string' ? Buffer.from(payload, 'utf-8') : payload,
-    }));
+    }), { abortSignal: deadline.signal });
     variant = response.InvokedProductionVariant;
     responseText = utf8Text(response.Body);
   } catch (error) {
-    const failure = mapEndpointError(error, {
+    const failure = mapEndpointError(deadline.signal.aborted ? Object.assign(new Error('deadline'), { name: 'AbortError' }) : error, {
       retryAfterSeconds: config.retryAfterSeconds,
       awaitingFirstModel: config.awaitingFirstModel,
       firstModelRetryAfterSeconds: config.firstModelRetryAfterSeconds,
+      deadlineMs: config.deadlineMs,
     });
+    if (failure.status === 504) emitProxyCount(config.endpointName, MODEL_TIMEOUTS_METRIC);
     console.error(JSON.stringify({ level: 'error', message: 'InvokeEndpoint failed', errorName: failure.errorName, code: (error as { code?: string }).code, detail: String((error as Error).message).slice(0, 200), status: failure.status }));
     const headers: Record<string, string> = failure.retryAfterSeconds ? { 'Retry-After': String(failure.retryAfterSeconds) } : {};
     return reply(failure.status, { message: failure.message, error: failure.errorName }, headers);
+  } finally {
+    clearTimeout(timer);
   }
 
   let predictions: unknown[];
@@ -155,6 +183,15 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
         ? parseAutoGluonCsv(responseText, count)
         : parseDeepArJson(responseText, count);
   } catch (error) {
+    if (error instanceof NonFinitePrediction) {
+      console.error(JSON.stringify({ level: 'error', message: 'Non-finite prediction', record: error.recordIndex, value: error.value }));
+      const where = single ? 'the record' : `record ${error.recordIndex} (instances[${error.recordIndex}])`;
+      return reply(502, {
+        message: `The model answered ${error.value} for ${where}: a prediction must be a finite number; see the endpoint's logs.`,
+        error: 'ModelError',
+        record: error.recordIndex,
+      });
+    }
     if (!(error instanceof ModelResponseError)) throw error;
     console.error(JSON.stringify({ level: 'error', message: 'Unreadable model response', reason: error.message }));
     return reply(502, { message: `The model's answer could not be read: ${error.message}.`, error: 'ModelResponseError' });

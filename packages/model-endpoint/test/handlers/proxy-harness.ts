@@ -1,9 +1,9 @@
 import * as path from 'path';
 import type { DatasetSchemaSpec } from '@freshet/core';
 import { SageMakerFakeModel, SageMakerRuntimeEmulator, startSageMakerRuntimeEmulator } from '@freshet/test-utils';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 
-export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+export type ProxyHandler = (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult>;
 
 export const ENDPOINT_NAME = 'stocks-endpoint';
 
@@ -25,7 +25,7 @@ export function loadProxy(
 ): ProxyHandler {
   const { format, schema, ...rest } = env;
   // Limits left over from an earlier test must not leak into this one.
-  for (const knob of ['MAX_INSTANCES', 'MAX_BODY_BYTES', 'MAX_STRING_LENGTH', 'MAX_ATTEMPTS', 'AWAITING_FIRST_MODEL', 'FIRST_MODEL_RETRY_AFTER_SECONDS']) delete process.env[knob];
+  for (const knob of ['MAX_INSTANCES', 'MAX_BODY_BYTES', 'MAX_STRING_LENGTH', 'MAX_ATTEMPTS', 'AWAITING_FIRST_MODEL', 'FIRST_MODEL_RETRY_AFTER_SECONDS', 'ATTEMPT_TIMEOUT_MS', 'DEADLINE_MS']) delete process.env[knob];
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDFAKE',

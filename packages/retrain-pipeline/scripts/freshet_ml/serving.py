@@ -40,6 +40,19 @@ SERVING_DIR = "serving"
 SERVING_FILE = "serving.json"
 ENCODING_FILE = "encoding.json"
 
+# Files in a model's code/ that send pip to the network on a network-isolated endpoint. The XGBoost
+# container installs code/ as the user module with ``pip install . [-r requirements.txt]``
+# (sagemaker-containers ``_modules.install``), writing a bare setup.py only when there is none
+# (``_modules.prepare``): a requirements.txt adds downloads, a setup.py/setup.cfg can declare
+# install_requires, a pyproject.toml build requirements or dependencies. Everything serving needs is in
+# the image already.
+PIP_NETWORK_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "Pipfile.lock")
+
+
+def files_sending_pip_to_the_network(code_dir: Path) -> List[str]:
+    """The files of ``code_dir`` (top level, where pip reads them) that would make the endpoint's install download."""
+    return sorted(name for name in PIP_NETWORK_FILES if (Path(code_dir) / name).exists())
+
 
 def request_columns(schema: Schema) -> List[Column]:
     """The columns of a request line, in order: every schema column but the target (the proxy's ``toCsv`` order)."""

@@ -35,6 +35,7 @@ import pytest
 import xgboost
 
 from conftest import SCRIPTS, STOCKS_SCHEMA, repo_root, run_evaluate, run_preprocess
+from test_model_code_offline import serving_environment
 from freshet_ml.schema import parse_schema
 from freshet_ml.snapshot import SOURCE_COLUMN, read_snapshot
 from freshet_ml.split import SplitRatios, split_positions
@@ -156,17 +157,39 @@ def load_inference(model_dir: Path) -> ModuleType:
     return module
 
 
-class Served:
-    """model_fn once, then input_fn -> predict_fn -> output_fn per request, as the container calls them."""
+# The SageMaker XGBoost container's handler chain, as its source has it (aws/sagemaker-xgboost-container and
+# aws/sagemaker-containers, which the 3.0-5 image serves with):
+# - sagemaker_xgboost_container/serving.py, _user_module_transformer(): the module's model_fn, input_fn, predict_fn
+#   and output_fn go into sagemaker_containers' Transformer;
+# - sagemaker_containers/_worker.py, Request.accept: a missing Accept, or */*, becomes ServingEnv().default_accept,
+#   which _env.py reads from SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT (application/json when unset);
+# - sagemaker_containers/_transformer.py, Transformer.transform() and _default_transform_fn():
+#   input_fn(content, content_type) -> predict_fn(data, model) -> output_fn(prediction, accept); a tuple result
+#   becomes Response(response=result[0], mimetype=result[1]); anything else goes back to Flask as it is, and
+#   _worker.Worker (a flask.Flask keeping flask.Response) sends a str as text/html.
+CONTAINER_DEFAULT_ACCEPT = "application/json"
+FLASK_DEFAULT_MIMETYPE = "text/html"
 
-    def __init__(self, model_dir: Path) -> None:
+
+class Served:
+    """model_fn once, then per request what the container does: resolve Accept, input_fn -> predict_fn -> output_fn, the response's type.
+
+    ``environment``: the model's container environment (``serving_environment("xgboost")``: what core declares).
+    """
+
+    def __init__(self, model_dir: Path, environment: Optional[Dict[str, str]] = None) -> None:
         self.handler = load_inference(model_dir)
         self.model = self.handler.model_fn(str(model_dir))
+        environment = serving_environment("xgboost") if environment is None else environment
+        self.default_accept = environment.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", CONTAINER_DEFAULT_ACCEPT)
 
-    def __call__(self, body: bytes, content_type: str, accept: str) -> Tuple[bytes, str]:
+    def __call__(self, body: bytes, content_type: str, accept_header: Optional[str]) -> Tuple[bytes, str]:
+        accept = self.default_accept if not accept_header or accept_header == "*/*" else accept_header  # Request.accept
         data = self.handler.input_fn(body, content_type)
         prediction = self.handler.predict_fn(data, self.model)
-        return self.handler.output_fn(prediction, accept).encode("utf-8"), "text/csv"
+        result = self.handler.output_fn(prediction, accept)
+        response, mimetype = result if isinstance(result, tuple) else (result, FLASK_DEFAULT_MIMETYPE)  # Transformer.transform
+        return (response.encode("utf-8") if isinstance(response, str) else response), mimetype
 
 
 def encoded_predictions(training: Path, model_dir: Path) -> Tuple[np.ndarray, np.ndarray]:
@@ -217,7 +240,8 @@ def batch_transform(served: Served, transform_input: Path, out: Path, lines_per_
     lines = transform_input.read_text(encoding="utf-8").splitlines(keepends=True)
     answers = []
     for start in range(0, len(lines), lines_per_request):
-        body, _ = served("".join(lines[start:start + lines_per_request]).encode(), "text/csv", "text/csv")
+        body, content_type = served("".join(lines[start:start + lines_per_request]).encode(), "text/csv", "text/csv")
+        assert content_type == "text/csv"
         answers.append(body.decode())
     out.mkdir(parents=True, exist_ok=True)
     (out / "test.csv.out").write_text("".join(answers))
@@ -314,6 +338,38 @@ def test_unseen_categories_encode_as_at_training_and_bad_input_is_a_clear_value_
     responses, _ = run_proxy([{"ticker_symbol": "A", "sector": "B", "change": 1}], "xgboost-csv", STOCKS_SCHEMA,
                              lambda body, ct, accept: (_ for _ in ()).throw(ValueError("bad request")))
     assert responses[0]["statusCode"] == 502 and responses[0]["body"]["error"] == "ModelError"
+
+
+def test_the_container_answers_text_csv_to_callers_without_accept_or_with_any(stocks_model: Dict[str, Any]) -> None:
+    """A direct InvokeEndpoint caller (no Accept, or */*) gets the predictions as text/csv, not a 500 or text/html (issue 22)."""
+    environment = serving_environment("xgboost")
+    assert environment["SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"] == "text/csv"
+    served = Served(stocks_model["model"], environment)
+    rows = b"LHE,MANUFACTURING,-1.86\nNEWCO,SPACE,0.5\n"
+    answers = {accept: served(rows, "text/csv", accept) for accept in (None, "", "*/*", "text/csv")}
+    for accept, (body, content_type) in answers.items():
+        assert content_type == "text/csv", accept
+        assert body == answers["text/csv"][0], accept
+    assert len([float(v) for v in answers[None][0].decode().splitlines()]) == 2
+    # Without the variable the container substitutes application/json, which the model refuses: the 500 callers got.
+    bare = Served(stocks_model["model"], {k: v for k, v in environment.items() if k != "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"})
+    with pytest.raises(ValueError, match="'application/json' is not supported"):
+        bare(rows, "text/csv", None)
+
+
+def test_the_response_content_type_is_text_csv_through_the_real_proxy(stocks_model: Dict[str, Any]) -> None:
+    """What the endpoint answers the proxy carries the model's type (data capture stores text/csv as text, not BASE64)."""
+    seen: List[str] = []
+    served = Served(stocks_model["model"])
+
+    def endpoint(body: bytes, content_type: str, accept: str) -> Tuple[bytes, str]:
+        answer, answer_type = served(body, content_type, accept)
+        seen.append(answer_type)
+        return answer, answer_type
+
+    responses, calls = run_proxy([{"ticker_symbol": "LHE", "sector": "MANUFACTURING", "change": -1.86}], "xgboost-csv", STOCKS_SCHEMA, endpoint)
+    assert responses[0]["statusCode"] == 200 and isinstance(responses[0]["body"]["prediction"], float)
+    assert calls[0].accept == "text/csv" and seen == ["text/csv"]
 
 
 READINGS_SCHEMA = {

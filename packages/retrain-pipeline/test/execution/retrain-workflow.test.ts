@@ -557,7 +557,10 @@ describe('stocks (XGBoost, registered without an endpoint)', () => {
     ]);
     expect(train.AlgorithmSpecification.ContainerEntrypoint[3]).toBe('xgboost_train.py');
     expect(train.HyperParameters).toMatchObject({ num_round: '100', objective: 'reg:squarederror' });
-    const env = { SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code' };
+    // With the offline code/ install (PIP_NO_BUILD_ISOLATION=0) and the text/csv default accept (issue 22).
+    const env = {
+      SAGEMAKER_PROGRAM: 'inference.py', SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code', PIP_NO_BUILD_ISOLATION: '0', SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: 'text/csv',
+    };
     expect(onlyCall(execution, 'Create candidate model').PrimaryContainer.Environment).toEqual(env);
     expect(onlyCall(execution, 'Register model').InferenceSpecification.Containers[0].Environment).toEqual(env);
     // Batch Transform reads the raw request rows preprocess writes, as text/csv lines.

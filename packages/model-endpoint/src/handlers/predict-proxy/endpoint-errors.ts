@@ -1,12 +1,13 @@
 /**
  * Maps SageMaker Runtime InvokeEndpoint errors to the proxy's answer: 503 with
  * Retry-After when a retry will likely succeed (throttled, not ready, updating,
- * unavailable), 502 when the model or the service failed.
+ * unavailable), 504 with Retry-After when the model did not answer in time,
+ * 502 when the model or the service failed.
  */
 
 /** How the proxy answers an endpoint failure. */
 export interface EndpointFailure {
-  readonly status: 502 | 503;
+  readonly status: 502 | 503 | 504;
   readonly retryAfterSeconds?: number;
   readonly message: string;
   readonly errorName: string;
@@ -21,9 +22,13 @@ const RETRYABLE = new Set([
   'ServiceUnavailable',
   'ServiceUnavailableException',
   'InternalDependencyException',
-  'TimeoutError',
-  'RequestTimeout',
 ]);
+
+/**
+ * The model did not answer in time: an attempt timed out (the SDK's TimeoutError, after its retries)
+ * or the proxy's deadline aborted the call (AbortError).
+ */
+const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'AbortError']);
 
 /** Network failures before an answer: the endpoint is unreachable for now. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
@@ -45,6 +50,8 @@ export interface EndpointErrorContext {
   readonly retryAfterSeconds: number;
   readonly awaitingFirstModel?: boolean;
   readonly firstModelRetryAfterSeconds?: number;
+  /** The proxy's deadline, named in the 504's message. */
+  readonly deadlineMs?: number;
 }
 
 export function mapEndpointError(error: unknown, retryAfterSecondsOrContext: number | EndpointErrorContext): EndpointFailure {
@@ -58,6 +65,14 @@ export function mapEndpointError(error: unknown, retryAfterSecondsOrContext: num
   const networkCode = e?.code ?? /\b(E[A-Z_]+)\b/.exec(message)?.[1] ?? '';
   if (name === 'ModelError') {
     return { status: 502, errorName: name, message: `The model failed on this request (status ${e.OriginalStatusCode ?? 'unknown'}); see the endpoint's logs.` };
+  }
+  if (TIMEOUTS.has(name)) {
+    return {
+      status: 504,
+      retryAfterSeconds,
+      errorName: 'ModelTimeout',
+      message: `The model did not answer in time${context.deadlineMs ? ` (the proxy waits ${context.deadlineMs} ms at most)` : ''}; retry after the Retry-After delay, or send fewer instances.`,
+    };
   }
   if (RETRYABLE.has(name) || httpStatus === 429 || httpStatus === 503 || NETWORK_CODES.has(networkCode)) {
     return { status: 503, retryAfterSeconds, errorName: name, message: 'The model endpoint is busy or updating; retry after the Retry-After delay.' };

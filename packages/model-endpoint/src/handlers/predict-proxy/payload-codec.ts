@@ -77,6 +77,46 @@ export class ModelResponseError extends Error {
   }
 }
 
+/** Prefixes the string that stands for a bare NaN/Infinity token of a JSON answer (a forecast holds no such text). */
+const NON_FINITE_MARK = '\u0000non-finite:';
+
+/**
+ * The model answered NaN or an infinity for a record: the model failed on it, and a client must
+ * not read `null` (JSON's only spelling of it) as a prediction.
+ */
+export class NonFinitePrediction extends Error {
+  constructor(
+    /** The record's position in the request (0 for a single record). */
+    public readonly recordIndex: number,
+    /** What the model wrote, e.g. `nan`, `-Infinity`. */
+    public readonly value: string,
+  ) {
+    super(`the model answered ${value} for record ${recordIndex}`);
+    this.name = 'NonFinitePrediction';
+  }
+}
+
+/** Throws NonFinitePrediction for the first record whose prediction holds a number that is not finite. */
+function requireFinite(predictions: unknown[]): unknown[] {
+  predictions.forEach((prediction, index) => {
+    const bad = firstNonFinite(prediction);
+    if (bad !== undefined) throw new NonFinitePrediction(index, bad);
+  });
+  return predictions;
+}
+
+function firstNonFinite(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : String(value);
+  if (typeof value === 'string') return value.startsWith(NON_FINITE_MARK) ? value.slice(NON_FINITE_MARK.length) : undefined;
+  if (value && typeof value === 'object') {
+    for (const item of Object.values(value)) {
+      const bad = firstNonFinite(item);
+      if (bad !== undefined) return bad;
+    }
+  }
+  return undefined;
+}
+
 const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(nan|inf|infinity)\s*$/i;
 
 function toNumber(text: string): number {
@@ -98,10 +138,10 @@ function numberOrText(text: string): number | string {
 export function parseXgboostCsv(text: string, count: number): unknown[] {
   const rows = parseCsv(text);
   if (rows.length === count) {
-    return rows.map((fields) => (fields.length === 1 ? toNumber(fields[0]) : fields.map(toNumber)));
+    return requireFinite(rows.map((fields) => (fields.length === 1 ? toNumber(fields[0]) : fields.map(toNumber))));
   }
   if (rows.length === 1 && rows[0].length === count) {
-    return rows[0].map(toNumber);
+    return requireFinite(rows[0].map(toNumber));
   }
   throw new ModelResponseError(`expected ${count} predictions, got ${rows.length} lines`);
 }
@@ -114,14 +154,14 @@ export function parseAutoGluonCsv(text: string, count: number): unknown[] {
   const rows = parseCsv(text);
   if (rows.length === count + 1) {
     const [header, ...body] = rows;
-    if (header.length === 1) return body.map((fields) => numberOrText(fields[0]));
-    return body.map((fields) => {
+    if (header.length === 1) return requireFinite(body.map((fields) => numberOrText(fields[0])));
+    return requireFinite(body.map((fields) => {
       if (fields.length !== header.length) throw new ModelResponseError(`expected ${header.length} columns, got ${fields.length}`);
       return Object.fromEntries(header.map((name, i) => [name, numberOrText(fields[i])]));
-    });
+    }));
   }
   if (rows.length === count) {
-    return rows.map((fields) => (fields.length === 1 ? numberOrText(fields[0]) : fields.map(numberOrText)));
+    return requireFinite(rows.map((fields) => (fields.length === 1 ? numberOrText(fields[0]) : fields.map(numberOrText))));
   }
   throw new ModelResponseError(`expected ${count} predictions and a header, got ${rows.length} lines`);
 }
@@ -132,10 +172,40 @@ export function parseDeepArJson(text: string, count: number): unknown[] {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ModelResponseError('the answer is not JSON');
+    // Python's json writes NaN, Infinity and -Infinity, which JSON.parse refuses: read them to name the record.
+    try {
+      parsed = JSON.parse(markNonFiniteTokens(text));
+    } catch {
+      throw new ModelResponseError('the answer is not JSON');
+    }
   }
   if (!parsed || !Array.isArray(parsed.predictions) || parsed.predictions.length !== count) {
     throw new ModelResponseError(`expected { "predictions": [...] } with ${count} forecasts`);
   }
-  return parsed.predictions;
+  return requireFinite(parsed.predictions);
+}
+
+/** Rewrites the bare tokens NaN, Infinity and -Infinity outside strings as marked strings. */
+function markNonFiniteTokens(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const token = /^(-?Infinity|NaN)/.exec(text.slice(i, i + 9));
+    if (token) {
+      out += JSON.stringify(NON_FINITE_MARK + token[1]);
+      i += token[1].length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
 }

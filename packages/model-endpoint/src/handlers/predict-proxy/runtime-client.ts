@@ -10,10 +10,24 @@ type SignerFactory = SageMakerRuntimeClient['config']['signer'];
 /** Attempts per request unless MAX_ATTEMPTS says otherwise: one retry at most, as API Gateway gives up after 29 s. */
 export const DEFAULT_MAX_ATTEMPTS = 2;
 
+/**
+ * How long one InvokeEndpoint attempt may take unless ATTEMPT_TIMEOUT_MS says otherwise:
+ * two attempts and the retry's backoff fit in the proxy's deadline (DEFAULT_DEADLINE_MS).
+ */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 11_000;
+
+/**
+ * The whole request's budget unless DEADLINE_MS says otherwise: below API Gateway's 29 s
+ * integration timeout and the proxy Lambda's 28 s, so the proxy answers 504 itself.
+ */
+export const DEFAULT_DEADLINE_MS = 25_000;
+
 /** A client for the container's lifetime: keep-alive connections and signing keys are reused across requests. */
-export function createRuntimeClient(maxAttempts: number): SageMakerRuntimeClient {
+export function createRuntimeClient(maxAttempts: number, attemptTimeoutMs: number = DEFAULT_ATTEMPT_TIMEOUT_MS): SageMakerRuntimeClient {
   const client = new SageMakerRuntimeClient({
     maxAttempts,
+    // Each attempt fails with a TimeoutError after attemptTimeoutMs (the SDK retries it while attempts remain).
+    requestHandler: { requestTimeout: attemptTimeoutMs, throwOnRequestTimeout: true, connectionTimeout: Math.min(attemptTimeoutMs, 3000) },
     // Lambda puts the role's credentials in the environment; naming the provider keeps the
     // default chain out of the bundle (see unused-default-credentials.ts).
     credentials: fromEnv(),

@@ -42,7 +42,16 @@ describe('model answers', () => {
     expect(parseXgboostCsv('1.5\n2\n-3e2\n', 3)).toEqual([1.5, 2, -300]);
     expect(parseXgboostCsv('1.5,2,3', 3)).toEqual([1.5, 2, 3]);
     expect(parseXgboostCsv('0.1,0.9\r\n0.8,0.2\r\n', 2)).toEqual([[0.1, 0.9], [0.8, 0.2]]);
-    expect(parseXgboostCsv('nan\n', 1)).toEqual([NaN]);
+  });
+
+  test('a NaN or infinite prediction is a NonFinitePrediction naming the record (issue 22), in every format', () => {
+    expect(() => parseXgboostCsv('nan\n', 1)).toThrow(expect.objectContaining({ name: 'NonFinitePrediction', recordIndex: 0, value: 'NaN' }));
+    expect(() => parseXgboostCsv('1,2,-inf', 3)).toThrow(expect.objectContaining({ recordIndex: 2, value: '-Infinity' }));
+    expect(() => parseAutoGluonCsv('price\n1\nInfinity\n', 2)).toThrow(expect.objectContaining({ recordIndex: 1, value: 'Infinity' }));
+    expect(() => parseDeepArJson('{"predictions": [{"mean": [NaN]}]}', 1)).toThrow(expect.objectContaining({ recordIndex: 0, value: 'NaN' }));
+    expect(() => parseDeepArJson('{"predictions": [{"mean": [1]}, {"quantiles": {"0.5": [-Infinity]}}]}', 2))
+      .toThrow(expect.objectContaining({ recordIndex: 1, value: '-Infinity' }));
+    expect(() => parseDeepArJson('{"predictions": [NaN', 1)).toThrow(ModelResponseError);
   });
 
   test('XGBoost: a wrong count or a non-number is a ModelResponseError', () => {

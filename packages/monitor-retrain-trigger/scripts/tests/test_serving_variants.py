@@ -76,7 +76,7 @@ def test_without_the_production_list_every_variant_counts(world: Dict[str, Any],
 
 def test_nan_and_infinite_answers_are_unreadable(world: Dict[str, Any], job_code: Path) -> None:
     assert world["replaced"] > 10
-    report = run_in_process(job_code, world["nan"], world["baseline"], world["root"] / "reports" / "nan", "--production-variants", "AllTraffic")
+    report = run_in_process(job_code, world["nan"], world["baseline"], world["root"] / "reports" / "nan")
     assert report["unreadableAnswers"] == world["replaced"]
     assert report["problems"]["answer not read: a prediction is NaN or infinite"] == world["replaced"]
     assert report["sampleSize"] == ROWS  # the requests still count

@@ -125,8 +125,12 @@ class WindowReader:
     def read(self, folder: Path) -> None:
         for path in capture_files(folder):
             variant = HOUR_PATH.search(path.as_posix())
-            if self.variants is not None and (variant is None or variant.group(1) not in self.variants):
+            if self.variants is not None and variant is None:
+                # With a production list, a file outside <variant>/yyyy/mm/dd/hh/ belongs to no known variant: named, not read.
+                self.window.reasons["capture file not under <variant>/yyyy/mm/dd/hh/, not read"] += 1
                 continue
+            if self.variants is not None and variant.group(1) not in self.variants:
+                continue  # another variant's (a shadow's): read by its own reader and reported apart
             self.window.files += 1
             with open_text(path) as handle:
                 for line in handle:

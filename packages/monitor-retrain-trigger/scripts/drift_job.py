@@ -19,7 +19,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from freshet_ml.capture import CaptureError, parse_time, payload_format_for, request_layout
 from freshet_ml.errors import DEFAULT_MESSAGE_FILE, JobFailure, report_failure
@@ -28,7 +28,8 @@ from freshet_ml.schema import load_schema
 
 from freshet_drift.quality import metric_name, model_quality
 from freshet_drift.report import NOT_ENOUGH_DATA, write_outputs
-from freshet_drift.window import WindowReader
+from freshet_drift.verdict import DRIFT, INVALID_SHARE, NULL_SHARE, largest, missing_verdicts, psi_verdict, status_of
+from freshet_drift.window import WindowReader, capture_variants
 
 ALGORITHMS = ("xgboost", "autogluon", "deepar", "custom")
 TASK_TYPES = ("regression", "binary_classification", "multiclass_classification", "forecasting")
@@ -55,6 +56,10 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--feature-thresholds", default="{}", help='JSON {"feature": psi}')
     parser.add_argument("--prediction-threshold", type=float, default=None, help="PSI of the outputs (default: --psi-threshold)")
     parser.add_argument("--min-samples", type=int, default=100)
+    parser.add_argument("--alpha", type=float, default=0.001, help="significance of a change: an unchanged window flags a feature at most this often")
+    parser.add_argument("--null-share-increase", type=float, default=0.1, help="absolute increase of a feature's null share over the baseline's that alarms")
+    parser.add_argument("--invalid-share-increase", type=float, default=0.05, help="absolute increase of a feature's invalid share over the baseline's that alarms")
+    parser.add_argument("--production-variants", default=None, help="comma-separated production variants: only their capture counts (default: every variant); others are reported apart as shadow variants")
     parser.add_argument("--quality-metric", default=None, help="rmse | mae | r2 | auc | accuracy | f1 | wql | mape (default: the task's primary metric)")
     parser.add_argument("--quality-threshold", type=float, default=None)
     parser.add_argument("--min-quality-matches", type=int, default=30, help="fewer matched pairs publish no ModelQuality")
@@ -128,6 +133,11 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
     start, end = window_bounds(args)
     if args.min_samples < 1:
         raise JobFailure(f"--min-samples must be at least 1, got {args.min_samples}.")
+    if not 0 < args.alpha < 0.5:
+        raise JobFailure(f"--alpha must be between 0 and 0.5 (a small significance such as 0.001), got {args.alpha}.")
+    for flag, value in (("--null-share-increase", args.null_share_increase), ("--invalid-share-increase", args.invalid_share_increase)):
+        if not 0 < value < 1:
+            raise JobFailure(f"{flag} must be a share between 0 and 1 (such as 0.1), got {value}.")
     baseline_file = Path(args.baseline_dir) / "baseline.json"
     if not baseline_file.is_file():
         raise JobFailure(f"no baseline.json in {args.baseline_dir}: map the serving model's baselines/<run>/ (endpoint config tag freshet:baseline-uri) to it.")
@@ -145,7 +155,10 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
             raise JobFailure("model quality needs the task type: pass --task-type (or --quality-metric), or map the prediction baseline.")
         metric = metric_name(task, args.quality_metric)
 
-    reader = WindowReader(layout, features, predictions["prediction"] if predictions else None, task, start, end, keep_inferences=ground_truth is not None)
+    production, shadow = split_variants(args, Path(args.capture_dir))
+    prediction_stats = predictions["prediction"] if predictions else None
+    # Only production variants' requests count toward drift and quality; a shadow's answers (and inference ids) stay apart.
+    reader = WindowReader(layout, features, prediction_stats, task, start, end, keep_inferences=ground_truth is not None, variants=production)
     reader.read(Path(args.capture_dir))
     window = reader.finish()
 
@@ -167,13 +180,15 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         "invalidRows": window.invalid_rows,
         "unreadableAnswers": window.unreadable_outputs,
         "variants": dict(window.variants),
+        "productionVariants": sorted(production) if production is not None else None,
+        "shadowVariants": {name: shadow_section(layout, features, prediction_stats, task, start, end, name, Path(args.capture_dir), args) for name in shadow},
         "problems": dict(window.reasons.most_common(20)),
     }
     if window.rows < args.min_samples:
         report.update({"status": NOT_ENOUGH_DATA, "features": {}, "driftedFeatures": [], "prediction": None,
                        "message": f"{window.rows} sample(s) in the window, fewer than --min-samples {args.min_samples}: no drift is measured."})  # fmt: skip
     else:
-        compare(report, window, thresholds, args)
+        compare(report, window, thresholds, args, int(baseline.get("rowCount") or 0))
         if ground_truth is not None and metric is not None and task is not None:
             report["modelQuality"] = quality_section(ground_truth, window, task, metric, args)
     report["elapsedSeconds"] = round(time.monotonic() - started, 3)
@@ -181,9 +196,36 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
     return report
 
 
-def compare(report: Dict[str, Any], window: Any, thresholds: Dict[str, float], args: argparse.Namespace) -> None:
+def split_variants(args: argparse.Namespace, folder: Path) -> Tuple[Optional[Set[str]], List[str]]:
+    """(production variants to read, or None for all; the shadow variants found in the capture)."""
+    if not args.production_variants:
+        return None, []
+    production = {v.strip() for v in args.production_variants.split(",") if v.strip()}
+    return production, [v for v in capture_variants(folder) if v not in production]
+
+
+def shadow_section(layout: Any, features: Dict[str, Any], prediction_stats: Optional[Dict[str, Any]], task: Optional[str], start: Any, end: Any,
+                   name: str, folder: Path, args: argparse.Namespace) -> Dict[str, Any]:  # fmt: skip
+    """A shadow variant, reported apart: its sample and its answers' PSI against the prediction baseline."""
+    reader = WindowReader(layout, features, prediction_stats, task, start, end, keep_inferences=False, variants={name})
+    reader.read(folder)
+    window = reader.finish()
+    section: Dict[str, Any] = {"captureLines": window.lines, "sampleSize": window.rows, "corruptRecords": window.corrupt, "unreadableAnswers": window.unreadable_outputs}
+    if window.prediction is not None and window.prediction.present >= args.min_samples:
+        section["predictionPsi"] = window.prediction.psi()
+        section["predictionBins"] = window.prediction.bins()
+    else:
+        section["predictionPsi"] = None
+    return section
+
+
+def compare(report: Dict[str, Any], window: Any, thresholds: Dict[str, float], args: argparse.Namespace, baseline_rows: int) -> None:
     out: Dict[str, Any] = {}
-    drifted = []
+    drifted: List[str] = []
+    missing: List[str] = []
+    significant_psi: List[Optional[float]] = []
+    null_increases: List[Optional[float]] = []
+    invalid_increases: List[Optional[float]] = []
     for name, stats in report_features(window, thresholds):
         feature = window.features.get(name)
         if feature is None:
@@ -191,27 +233,54 @@ def compare(report: Dict[str, Any], window: Any, thresholds: Dict[str, float], a
             continue
         section = feature.summary()
         section["threshold"] = thresholds[name]
+        shares = missing_verdicts(feature, baseline_rows, args.null_share_increase, args.invalid_share_increase, args.alpha)
+        reasons = list(shares.pop("reasons"))
+        section.update(shares)
+        if reasons:
+            missing.append(name)
+            if NULL_SHARE in reasons:
+                null_increases.append(shares["nullShareIncrease"])
+            if INVALID_SHARE in reasons:
+                invalid_increases.append(shares["invalidShareIncrease"])
         if feature.present < args.min_samples:
-            section.update({"psi": None, "status": NOT_ENOUGH_DATA, "bins": feature.bins()})
+            # Too few values to bin; a feature that is (almost) all null or invalid says so by its share above.
+            section.update({"psi": None, "noiseFloor": None, "bins": feature.bins()})
+            section["status"] = status_of(reasons) if reasons else NOT_ENOUGH_DATA
         else:
-            value = feature.psi()
-            section.update({"psi": value, "bins": feature.bins(), "status": "drift" if value is not None and value > thresholds[name] else "ok"})
-            if section["status"] == "drift":
+            verdict = psi_verdict(feature, thresholds[name], args.alpha)
+            section.update({k: verdict[k] for k in ("psi", "noiseFloor", "bins")})
+            if verdict["significant"]:
+                significant_psi.append(verdict["psi"])
+            if verdict["drifted"]:
                 drifted.append(name)
+                reasons.insert(0, DRIFT)
+            section["status"] = status_of(reasons)
         out[name] = section
     report["features"] = out
     report["driftedFeatures"] = drifted
+    report["missingValueFeatures"] = missing
+    # What the alarms read: only changes distinguishable from the noise of the window's size count.
+    report["alarmValues"] = {
+        "maxFeatureDrift": largest(significant_psi),
+        "maxNullShareIncrease": largest(null_increases),
+        "maxInvalidShareIncrease": largest(invalid_increases),
+    }
     prediction = window.prediction
     threshold = args.prediction_threshold if args.prediction_threshold is not None else args.psi_threshold
+    report["prediction"] = prediction_section(prediction, threshold, args)
+    report["status"] = "drift" if drifted or report["prediction"].get("status") == "drift" else ("missing values" if missing else "ok")
+
+
+def prediction_section(prediction: Any, threshold: float, args: argparse.Namespace) -> Dict[str, Any]:
     if prediction is None:
-        report["prediction"] = {"psi": None, "status": "no prediction baseline", "threshold": threshold}
-    elif prediction.present < args.min_samples:
-        report["prediction"] = {"psi": None, "status": NOT_ENOUGH_DATA, "threshold": threshold, "present": prediction.present, "bins": prediction.bins()}
-    else:
-        value = prediction.psi()
-        status = "drift" if value is not None and value > threshold else "ok"
-        report["prediction"] = {"psi": value, "status": status, "threshold": threshold, "present": prediction.present, "bins": prediction.bins(), **prediction.summary()}
-    report["status"] = "drift" if drifted or report["prediction"].get("status") == "drift" else "ok"
+        return {"psi": None, "status": "no prediction baseline", "threshold": threshold}
+    if prediction.present < args.min_samples:
+        return {"psi": None, "status": NOT_ENOUGH_DATA, "threshold": threshold, "present": prediction.present, "bins": prediction.bins()}
+    verdict = psi_verdict(prediction, threshold, args.alpha)
+    return {
+        "psi": verdict["psi"], "noiseFloor": verdict["noiseFloor"], "significant": verdict["significant"],
+        "status": "drift" if verdict["drifted"] else "ok", "threshold": threshold, "present": prediction.present, "bins": verdict["bins"], **prediction.summary(),
+    }  # fmt: skip
 
 
 def report_features(window: Any, thresholds: Dict[str, float]) -> List[tuple]:

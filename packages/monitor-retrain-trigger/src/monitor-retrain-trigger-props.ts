@@ -58,6 +58,34 @@ export interface MonitorAlarmProps extends AlarmOptions {
    * @default - more than 0 in 1 day
    */
   readonly monitorFailures?: AlarmThreshold;
+  /**
+   * A feature's null share grew past `DriftThresholds.nullShareIncrease` over the baseline's
+   * (MaxNullShareIncrease): a dead or failing sensor. It tells the team; it does not retrain.
+   * @default - above DriftThresholds.nullShareIncrease in 2 of 3 runs
+   */
+  readonly nullShare?: AlarmThreshold;
+  /**
+   * A feature's invalid share grew past `DriftThresholds.invalidShareIncrease` (MaxInvalidShareIncrease).
+   * It tells the team; it does not retrain.
+   * @default - above DriftThresholds.invalidShareIncrease in 2 of 3 runs
+   */
+  readonly invalidShare?: AlarmThreshold;
+  /**
+   * The endpoint served requests while its window had no capture or no (or a foreign)
+   * baseline: nothing measures the model that serves.
+   * @default - in 3 of 3 intervals
+   */
+  readonly unmonitoredTraffic?: AlarmThreshold;
+  /**
+   * Drift runs that timed out or were aborted.
+   * @default - more than 0 in 1 day
+   */
+  readonly stoppedRuns?: AlarmThreshold;
+  /**
+   * Schedule invocations that failed (messages in the schedule's dead-letter queue).
+   * @default - more than 0 in 5 minutes
+   */
+  readonly scheduleDeadLetters?: AlarmThreshold;
 }
 
 /** Properties of a {@link MonitorRetrainTrigger}. */
@@ -71,7 +99,8 @@ export interface MonitorRetrainTriggerProps extends DriftMonitorProps {
   readonly alarms?: cloudwatch.IAlarm[];
   /**
    * The monitor's alarms.
-   * @default - MaxFeatureDrift, PredictionDrift, ModelQuality (with modelQuality) and MonitorFailures
+   * @default - MaxFeatureDrift, PredictionDrift, ModelQuality (with modelQuality), NullShareIncrease, InvalidShareIncrease,
+   * MonitorFailures, MonitorRunsStopped, ScheduleDeadLetters and UnmonitoredTraffic
    */
   readonly alarmOptions?: MonitorAlarmProps;
   /**

@@ -58,6 +58,8 @@ export class MonitorRetrainTrigger extends Construct {
       override: props.alarmOptions?.monitorFailures,
     });
 
+    this.addBrokenMonitorAlarms(props);
+
     this.trigger = new RetrainTrigger(this, 'Trigger', {
       target: props.target,
       alarms: this.retrainAlarms,
@@ -115,6 +117,55 @@ export class MonitorRetrainTrigger extends Construct {
     }
   }
 
+  /**
+   * Alarms that tell the team, never retrain: null or invalid shares past the baseline's, and a
+   * monitor that cannot measure (traffic with no capture or baseline, stopped runs, failed schedule
+   * invocations). Missing data never breaches: a window without enough data publishes no share, an
+   * inactive empty queue and a run that did not stop publish nothing, and a period without a planner
+   * datum or traffic is filled with 0 in the unmonitored-traffic expression.
+   */
+  private addBrokenMonitorAlarms(props: MonitorRetrainTriggerProps): void {
+    const drift = this.driftMonitor;
+    const endpoint = drift.endpointName;
+    const options = props.alarmOptions;
+    this.alarms.addAlarm('NullShareIncrease', {
+      metric: drift.metric('MaxNullShareIncrease'),
+      threshold: drift.nullShareIncrease,
+      description: `A feature of ${endpoint} has ${drift.nullShareIncrease} more of its values null than in training (a dead or failing sensor): `
+        + `the drift report under reports/drift/${endpoint}/ names it (status "null share"). Fix the source; it does not retrain.`,
+      ...mOfN(options?.nullShare, drift.interval, 'nullShare'),
+    });
+    this.alarms.addAlarm('InvalidShareIncrease', {
+      metric: drift.metric('MaxInvalidShareIncrease'),
+      threshold: drift.invalidShareIncrease,
+      description: `A feature of ${endpoint} has ${drift.invalidShareIncrease} more of its values not of its type than in training: `
+        + `the drift report under reports/drift/${endpoint}/ names it (status "invalid share"). Fix the client; it does not retrain.`,
+      ...mOfN(options?.invalidShare, drift.interval, 'invalidShare'),
+    });
+    const unmonitored = options?.unmonitoredTraffic;
+    this.alarms.addAlarm('UnmonitoredTraffic', {
+      metric: drift.metricUnmonitoredTraffic(),
+      threshold: 0,
+      description: `${endpoint} served requests while its drift window had no capture, or the serving config no (or a foreign) baseline tag: `
+        + 'nothing measures the model that serves. The drift state machine\'s output gives the status (no-capture, no-baseline, foreign-baseline): '
+        + 'check the endpoint\'s data capture and the config\'s freshet:baseline-uri tag.',
+      evaluationPeriods: 3,
+      override: { ...unmonitored, datapointsToAlarm: unmonitored?.datapointsToAlarm ?? unmonitored?.evaluationPeriods ?? 3 },
+    });
+    this.alarms.addAlarm('MonitorRunsStopped', {
+      metric: drift.metricStoppedRuns(),
+      threshold: 0,
+      description: `A ${endpoint} drift monitor run timed out or was aborted: see the state machine's execution history. It never retrains by itself.`,
+      override: options?.stoppedRuns,
+    });
+    this.alarms.addAlarm('ScheduleDeadLetters', {
+      metric: drift.metricDeadLetters(),
+      threshold: 0,
+      description: `The ${endpoint} drift schedule could not start a run (the message is in its dead-letter queue with the error): no window is measured until it can.`,
+      override: options?.scheduleDeadLetters,
+    });
+  }
+
   private addModelMonitorAlarms(props: MonitorRetrainTriggerProps): void {
     const monitor = this.modelMonitor!;
     const threshold = props.modelMonitor!.threshold ?? 0.1;
@@ -168,6 +219,23 @@ export class MonitorRetrainTrigger extends Construct {
         left: [drift.metricSampleSize(), drift.metric('CorruptRecords')],
       }),
     ];
+    widgets.push(new cloudwatch.GraphWidget({
+      title: 'Null and invalid share per feature',
+      width: 12,
+      left: [
+        search(`{${DRIFT_NAMESPACE},Endpoint,Feature} MetricName="NullShare" Endpoint="${endpoint}"`, 'null share', 'Maximum', seconds),
+        search(`{${DRIFT_NAMESPACE},Endpoint,Feature} MetricName="InvalidShare" Endpoint="${endpoint}"`, 'invalid share', 'Maximum', seconds),
+        drift.metric('MaxNullShareIncrease'),
+        drift.metric('MaxInvalidShareIncrease'),
+      ],
+      leftAnnotations: [{ value: drift.nullShareIncrease, label: 'null share increase' }, { value: drift.invalidShareIncrease, label: 'invalid share increase' }],
+    }));
+    widgets.push(new cloudwatch.GraphWidget({
+      title: 'Unmonitored windows',
+      width: 12,
+      left: [search(`{${DRIFT_NAMESPACE},Endpoint,Reason} MetricName="UnmonitoredWindow" Endpoint="${endpoint}"`, 'Reason', 'Maximum', seconds)],
+      right: [drift.metricUnmonitoredTraffic()],
+    }));
     if (props.modelQuality) {
       widgets.push(new cloudwatch.GraphWidget({
         title: `Model quality (${props.modelQuality.metric})`,

@@ -19,6 +19,7 @@ import { CreateStateMachineCommand, DescribeExecutionCommand } from '@aws-sdk/cl
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { fakeReference, runStateMachine, S3Emulator, startS3Emulator, synthesizedDefinition, templateFromAssembly } from '@freshet/test-utils';
 import { buildMonitor, ENDPOINT } from './fixtures/monitors';
+import { DescribeEndpointProxy, startDescribeEndpointProxy } from './handlers/describe-endpoint-proxy';
 import { TriggerHarness } from './handlers/trigger-harness';
 import { BASELINE_TAG, JOB_PATHS, PlannerConfig, planWindow, WindowPlan } from '../src/handlers/drift-planner/plan-window';
 import { NAMESPACE, publishReport } from '../src/handlers/drift-publisher/publish-metrics';
@@ -44,12 +45,15 @@ let cloudWatch: CloudWatchClient;
 let events: EventBridgeClient;
 let sqs: SQSClient;
 let work: string;
+let describeProxy: DescribeEndpointProxy;
 
 beforeAll(async () => {
   harness = await TriggerHarness.start();
   s3emulator = await startS3Emulator([LAKE]);
   s3 = new S3Client({ endpoint: s3emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, forcePathStyle: true, maxAttempts: 1 });
-  sageMaker = new SageMakerClient({ endpoint: harness.moto.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  // moto dates the endpoint's LastModifiedTime now; the serving config took over before the test's windows.
+  describeProxy = await startDescribeEndpointProxy(harness.moto.endpoint, { LastModifiedTime: Date.parse('2026-11-30T12:00:00Z') / 1000 });
+  sageMaker = new SageMakerClient({ endpoint: describeProxy.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   cloudWatch = new CloudWatchClient({ endpoint: harness.moto.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   events = new EventBridgeClient({ endpoint: harness.moto.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   sqs = new SQSClient({ endpoint: harness.moto.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
@@ -58,7 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of [s3, sageMaker, cloudWatch, events, sqs]) client.destroy();
-  await Promise.all([harness.stop(), s3emulator.stop()]);
+  await Promise.all([harness.stop(), s3emulator.stop(), describeProxy.stop()]);
   fs.rmSync(work, { recursive: true, force: true });
 });
 

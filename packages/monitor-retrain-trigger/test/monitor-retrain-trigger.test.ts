@@ -120,7 +120,8 @@ describe('defaults', () => {
     const args = JSON.parse(env.JOB_ARGUMENTS);
     expect(args.slice(0, 2)).toEqual(['drift_job.py', '--schema']);
     expect(JSON.parse(args[2])).toMatchObject({ name: 'stocks', targetColumn: 'price' });
-    expect(args.slice(3)).toEqual(['--algorithm', 'xgboost', '--psi-threshold', '0.2', '--feature-thresholds', '{}', '--prediction-threshold', '0.2', '--min-samples', '100']);
+    expect(args.slice(3)).toEqual(['--algorithm', 'xgboost', '--psi-threshold', '0.2', '--feature-thresholds', '{}', '--prediction-threshold', '0.2', '--min-samples', '100',
+      '--alpha', '0.001', '--null-share-increase', '0.1', '--invalid-share-increase', '0.05']);
   });
 
   test('MaxFeatureDrift and PredictionDrift alarm at PSI 0.2 in 2 of 3 runs, missing data not breaching, with an action', () => {
@@ -143,6 +144,66 @@ describe('defaults', () => {
     }
     expect(Object.keys(all).some((id) => id.startsWith('ModelQuality'))).toBe(false);
     expect(Object.entries(all).find(([id]) => id.startsWith('MonitorFailures'))![1]).toMatchObject({ MetricName: 'ExecutionsFailed', Threshold: 0 });
+  });
+
+  test('null and invalid shares alarm past their increase in 2 of 3 runs, missing data not breaching; they tell the team and never retrain', () => {
+    const all = alarms(template);
+    for (const [name, metric, threshold] of [['NullShareIncrease', 'MaxNullShareIncrease', 0.1], ['InvalidShareIncrease', 'MaxInvalidShareIncrease', 0.05]] as const) {
+      const alarm = Object.entries(all).find(([id]) => id.startsWith(name))![1];
+      expect(alarm).toMatchObject({
+        Namespace: 'Freshet/ModelMonitor',
+        MetricName: metric,
+        Dimensions: [{ Name: 'Endpoint', Value: ENDPOINT }],
+        Statistic: 'Maximum',
+        Period: 3600,
+        Threshold: threshold,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      expect(alarm.AlarmActions.length).toBeGreaterThan(0);
+    }
+    expect(built.monitor.retrainAlarms.map((a) => a.node.id)).not.toContain('NullShareIncrease');
+  });
+
+  test('a broken monitor alarms: traffic with no capture or baseline for 3 intervals, stopped runs, schedule dead letters; each with an action', () => {
+    const all = alarms(template);
+    const find = (name: string) => Object.entries(all).find(([id]) => id.startsWith(name))![1];
+    const unmonitored = find('UnmonitoredTraffic');
+    expect(unmonitored).toMatchObject({ Threshold: 0, EvaluationPeriods: 3, DatapointsToAlarm: 3, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    const queries = unmonitored.Metrics as any[];
+    const expression = queries.find((q) => q.Expression)!;
+    expect(expression.Expression).toBe('IF(FILL(unmonitored, 0) > 0 AND (FILL(calls0, 0)) > 0, 1, 0)');
+    expect(queries.find((q) => q.Id === 'unmonitored').MetricStat).toMatchObject({
+      Metric: { Namespace: 'Freshet/ModelMonitor', MetricName: 'UnmonitoredWindow', Dimensions: [{ Name: 'Endpoint', Value: ENDPOINT }] }, Period: 3600,
+    });
+    expect(queries.find((q) => q.Id === 'calls0').MetricStat).toMatchObject({
+      Metric: { Namespace: 'AWS/SageMaker', MetricName: 'Invocations', Dimensions: expect.arrayContaining([{ Name: 'EndpointName', Value: ENDPOINT }]) }, Stat: 'Sum', Period: 3600,
+    });
+    const stopped = find('MonitorRunsStopped');
+    expect(stopped).toMatchObject({ Threshold: 0, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    expect((stopped.Metrics as any[]).find((q) => q.Expression).Expression).toBe('FILL(timedOut, 0) + FILL(aborted, 0)');
+    expect(flat(stopped.Metrics)).toContain('ExecutionsTimedOut');
+    expect(flat(stopped.Metrics)).toContain('ExecutionsAborted');
+    expect(flat(stopped.Metrics)).toContain('MonitorDriftStateMachine');
+    expect(find('ScheduleDeadLetters')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 0,
+      TreatMissingData: 'notBreaching',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^MonitorDriftScheduleDeadLetters/), 'QueueName'] } }],
+    });
+    for (const name of ['UnmonitoredTraffic', 'MonitorRunsStopped', 'ScheduleDeadLetters']) expect(find(name).AlarmActions.length).toBeGreaterThan(0);
+    // They tell the team; none of them feeds the trigger.
+    for (const name of ['UnmonitoredTraffic', 'MonitorRunsStopped', 'ScheduleDeadLetters']) expect(built.monitor.retrainAlarms.map((a) => a.node.id)).not.toContain(name);
+  });
+
+  test('the planner may put its outcome metric in Freshet/ModelMonitor only', () => {
+    const statement = roleStatements(template, 'MonitorDriftPlannerRole').find((st) => st.Sid === 'PutOutcomeMetric');
+    expect(statement).toMatchObject({ Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'Freshet/ModelMonitor' } } });
   });
 
   test('the trigger\'s rule matches exactly the drift alarms (never the monitor-failure alarm) and starts the pipeline', () => {
@@ -204,8 +265,10 @@ describe('defaults', () => {
   test('a dashboard shows drift per feature, sample size and the trigger\'s decisions', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')).filter((d: any) => flat(d.Properties.DashboardBody).includes('drift and retraining')) as any[];
     const body = flat(dashboard.Properties.DashboardBody);
-    for (const title of ['Drift per feature (PSI)', 'Sample size', 'Trigger decisions']) expect(body).toContain(title);
+    for (const title of ['Drift per feature (PSI)', 'Sample size', 'Null and invalid share per feature', 'Unmonitored windows', 'Trigger decisions']) expect(body).toContain(title);
     expect(body).toContain(`MetricName=\\\\\\"FeatureDrift\\\\\\" Endpoint=\\\\\\"${ENDPOINT}\\\\\\"`);
+    expect(body).toContain(`MetricName=\\\\\\"NullShare\\\\\\" Endpoint=\\\\\\"${ENDPOINT}\\\\\\"`);
+    expect(body).toContain('MaxNullShareIncrease');
     expect(body).toContain('TriggerSkipped');
     expect(body).not.toContain('Model quality');
   });
@@ -223,12 +286,23 @@ describe('options', () => {
 
   test('drift thresholds reach the job; with feature thresholds the alarm counts features over their own thresholds', () => {
     const { stack, monitor } = buildLightMonitor({
-      drift: { psiThreshold: 0.3, featureThresholds: { change: 0.1, ticker_symbol: 0.5 }, predictionDriftThreshold: 0.25, minSamples: 500 },
+      drift: {
+        psiThreshold: 0.3,
+        featureThresholds: { change: 0.1, ticker_symbol: 0.5 },
+        predictionDriftThreshold: 0.25,
+        minSamples: 500,
+        alpha: 0.0001,
+        nullShareIncrease: 0.2,
+        invalidShareIncrease: 0.02,
+      },
     });
     const template = Template.fromStack(stack);
     const args = JSON.parse(plannerEnvironment(template).JOB_ARGUMENTS);
     expect(args.slice(3)).toEqual(['--algorithm', 'xgboost', '--psi-threshold', '0.3', '--feature-thresholds', '{"change":0.1,"ticker_symbol":0.5}',
-      '--prediction-threshold', '0.25', '--min-samples', '500']);
+      '--prediction-threshold', '0.25', '--min-samples', '500', '--alpha', '0.0001', '--null-share-increase', '0.2', '--invalid-share-increase', '0.02']);
+    const thresholds = alarms(template);
+    expect(Object.entries(thresholds).find(([id]) => id.startsWith('NullShareIncrease'))![1].Threshold).toBe(0.2);
+    expect(Object.entries(thresholds).find(([id]) => id.startsWith('InvalidShareIncrease'))![1].Threshold).toBe(0.02);
     const all = alarms(template);
     expect(Object.keys(all).some((id) => id.startsWith('MaxFeatureDrift'))).toBe(false);
     expect(Object.entries(all).find(([id]) => id.startsWith('DriftedFeatures'))![1]).toMatchObject({
@@ -386,10 +460,14 @@ describe('wrong props fail at synth with what to change', () => {
     ['a negative feature threshold', { drift: { featureThresholds: { change: -1 } } }, /drift.featureThresholds.change is -1; give a PSI above 0/],
     ['a zero PSI threshold', { drift: { psiThreshold: 0 } }, /drift.psiThreshold is 0/],
     ['a fractional minSamples', { drift: { minSamples: 2.5 } }, /drift.minSamples is 2.5/],
+    ['an alpha of 0.5', { drift: { alpha: 0.5 } }, /drift.alpha is 0.5; give a small significance between 0 and 0.5/],
+    ['a null share increase of 1', { drift: { nullShareIncrease: 1 } }, /drift.nullShareIncrease is 1; give an increase of the share between 0 and 1/],
+    ['a negative invalid share increase', { drift: { invalidShareIncrease: -0.1 } }, /drift.invalidShareIncrease is -0.1/],
     ['an unknown quality metric', { modelQuality: { metric: 'logloss', threshold: 1 } }, /modelQuality.metric 'logloss' is not one Freshet knows.*set modelQuality.higherIsBetter/],
     ['a ground-truth prefix without a slash', { modelQuality: { metric: 'rmse', threshold: 1, groundTruthPrefix: 'labels' } }, /groundTruthPrefix 'labels' must be a lake prefix ending in '\/'/],
     ['a bad name prefix', { namePrefix: 'Drift_Stocks' }, /namePrefix 'Drift_Stocks' must be 1-20 lowercase/],
     ['alarm evaluation beyond 7 days', { interval: Duration.hours(24), alarmOptions: { predictionDrift: { evaluationPeriods: 8 } } }, /alarmOptions.predictionDrift.evaluationPeriods is 8; .*span at most 7 days/],
+    ['null-share evaluation beyond 7 days', { interval: Duration.hours(24), alarmOptions: { nullShare: { evaluationPeriods: 8 } } }, /alarmOptions.nullShare.evaluationPeriods is 8/],
     ['alarms off and none given', { alarmOptions: { enabled: false } }, /no alarm would ever start a retrain/],
     ['Model Monitor without baselines', { modelMonitor: { features: ['change'] } }, /give baselineConstraintsUri and baselineStatisticsUri/],
     ['Model Monitor adopted with baselines', { modelMonitor: { existingScheduleName: 's', baselineStatisticsUri: 's3://x/y', features: ['change'] } }, /drop baselineConstraintsUri and baselineStatisticsUri/],

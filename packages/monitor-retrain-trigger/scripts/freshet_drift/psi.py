@@ -7,6 +7,13 @@ first bin open below and the last open above. A constant training feature (edges
 gets three bins, below / equal / above ``v``, so a window that moves off ``v`` still shows.
 Categorical bins are the training categories plus one bucket, :data:`UNSEEN`, for every value
 the model never saw (baseline share 0, floored).
+
+A PSI alone over-reads small windows: an unchanged window of ``n`` values over ``k`` bins has
+an expected PSI of about ``(k - 1) * (1/n + 1/N)`` (``N`` the baseline's values), more where
+empty bins are floored. :func:`noise_floor` gives, for the feature's own bins and the window's
+size, the PSI an unchanged window stays under with probability ``1 - alpha`` (a parametric
+bootstrap of the PSI under "no change", fitted with a scaled chi-square); a feature drifts
+only when its PSI is above both its threshold and that floor.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ import math
 from collections import Counter
 from typing import Any, Dict, List, Optional
 
+import zlib
+
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from freshet_ml.baseline import bin_counts, category_text
 
@@ -29,6 +39,49 @@ def psi(base: np.ndarray, window: np.ndarray) -> float:
     b = np.where(base > 0, base, FLOOR)
     w = np.where(window > 0, window, FLOOR)
     return float(np.sum((w - b) * np.log(w / b)))
+
+
+#: draws of the bootstrap: enough for the first two moments to 3 %, cheap for thousands of bins
+DRAWS = 2000
+DRAW_CHUNK = 250
+
+
+def psi_rows(base: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """PSI of each row pair of two share matrices (empty shares floored), as :func:`psi`."""
+    b = np.where(base > 0, base, FLOOR)
+    w = np.where(window > 0, window, FLOOR)
+    return np.sum((w - b) * np.log(w / b), axis=1)
+
+
+def noise_floor(shares: np.ndarray, window_size: int, baseline_size: int, alpha: float, seed_text: str) -> float:
+    """The PSI an unchanged window of ``window_size`` values stays under with probability ``1 - alpha``.
+
+    Under "no change" both the baseline's ``baseline_size`` values and the window's are draws
+    from the same distribution, estimated by the baseline shares: the PSI of ``DRAWS`` pairs of
+    multinomial draws gives the null distribution with the floor of empty bins included. Its
+    tail is read from a scaled chi-square ``a * chi2(v)`` with the draws' mean and variance
+    (``a = var / (2 mean)``, ``v = 2 mean^2 / var``; PSI is close to a quadratic form), which is
+    steadier at a small ``alpha`` than the empirical quantile of a few thousand draws. Seeded
+    by the feature name and sizes, so a report can be reproduced.
+    """
+    p = np.asarray(shares, dtype="float64")
+    p = p / p.sum() if p.sum() > 0 else p
+    if window_size < 1 or p.size < 2 or p.sum() == 0:
+        return 0.0
+    rng = np.random.default_rng(zlib.crc32(f"{seed_text}|{window_size}|{baseline_size}".encode()))
+    values = []
+    big = max(int(baseline_size), 1)
+    for start in range(0, DRAWS, DRAW_CHUNK):
+        size = min(DRAW_CHUNK, DRAWS - start)
+        window = rng.multinomial(window_size, p, size=size) / window_size
+        base = rng.multinomial(big, p, size=size) / big
+        values.append(psi_rows(base, window))
+    draws = np.concatenate(values)
+    mean, var = float(draws.mean()), float(draws.var())
+    if var <= 0 or mean <= 0:
+        return mean
+    scale, dof = var / (2 * mean), 2 * mean * mean / var
+    return float(scale * chi2.ppf(1 - alpha, dof))
 
 
 class FeatureWindow:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Dict, List, Optional, Tuple
+from typing import IO, Any, Dict, List, Optional, Set, Tuple
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,12 @@ class Window:
     predictions_without_id: int = 0
 
 
+def capture_variants(folder: Path) -> List[str]:
+    """The variants whose capture is in ``folder`` (``<variant>/yyyy/mm/dd/hh/<file>``), sorted."""
+    found = {m.group(1) for p in capture_files(folder) if (m := HOUR_PATH.search(p.as_posix()))}
+    return sorted(found)
+
+
 def capture_files(folder: Path) -> List[Path]:
     """Data files under ``folder`` in path order (markers starting with ``.``/``_`` and manifests skipped)."""
     if not folder.is_dir():
@@ -95,8 +102,11 @@ class WindowReader:
         start: Optional[datetime],
         end: Optional[datetime],
         keep_inferences: bool,
+        variants: Optional[Set[str]] = None,
     ) -> None:
         self.layout = layout
+        #: the variants whose capture this reader counts (None: every one); others are skipped here, counted apart
+        self.variants = variants
         self.task_type = task_type
         self.start = start
         self.end = end
@@ -114,8 +124,14 @@ class WindowReader:
 
     def read(self, folder: Path) -> None:
         for path in capture_files(folder):
-            self.window.files += 1
             variant = HOUR_PATH.search(path.as_posix())
+            if self.variants is not None and variant is None:
+                # With a production list, a file outside <variant>/yyyy/mm/dd/hh/ belongs to no known variant: named, not read.
+                self.window.reasons["capture file not under <variant>/yyyy/mm/dd/hh/, not read"] += 1
+                continue
+            if self.variants is not None and variant.group(1) not in self.variants:
+                continue  # another variant's (a shadow's): read by its own reader and reported apart
+            self.window.files += 1
             with open_text(path) as handle:
                 for line in handle:
                     text = line.strip()
@@ -182,6 +198,11 @@ class WindowReader:
         except (CaptureError, ValueError, TypeError) as error:
             self.window.unreadable_outputs += 1
             self.window.reasons[f"answer not read: {str(error)[:160]}"] += 1
+            return
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for row in rows for v in row):
+            # A NaN or infinite output is no prediction: counted as unreadable like any answer that does not decode.
+            self.window.unreadable_outputs += 1
+            self.window.reasons["answer not read: a prediction is NaN or infinite"] += 1
             return
         if self.window.prediction is not None:
             self.pending_predictions.extend(rows)

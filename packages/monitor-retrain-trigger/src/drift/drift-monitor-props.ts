@@ -29,6 +29,29 @@ export interface DriftThresholds {
    * @default 100
    */
   readonly minSamples?: number;
+  /**
+   * The significance of a change: a feature (or the predictions) drifts only when its PSI is above
+   * its threshold and above the PSI an unchanged window of the same size reaches with probability
+   * `1 - alpha` (its noise floor, from its number of bins and the window's size); a null or invalid
+   * share counts only when its increase is significant at `alpha`. An unchanged window is flagged
+   * at most this often, whatever its size.
+   * @default 0.001
+   */
+  readonly alpha?: number;
+  /**
+   * The absolute increase of a feature's null share over the baseline's (0.1 = ten more null
+   * values in a hundred) above which the feature is reported as `null share` and the
+   * NullShareIncrease alarm fires. A feature that is all null (a dead sensor) always passes it.
+   * @default 0.1
+   */
+  readonly nullShareIncrease?: number;
+  /**
+   * The absolute increase of a feature's invalid share (values not of the column's type) over
+   * the baseline's above which the feature is reported as `invalid share` and the
+   * InvalidShareIncrease alarm fires.
+   * @default 0.05
+   */
+  readonly invalidShareIncrease?: number;
 }
 
 /** Model quality from labels that arrive later (ground truth joined by inference id). */

@@ -65,6 +65,12 @@ export class DriftMonitor extends Construct {
   public readonly featureThresholds: Record<string, number>;
   /** The predictions' PSI threshold. */
   public readonly predictionDriftThreshold: number;
+  /** The increase of a feature's null share over the baseline's that alarms. */
+  public readonly nullShareIncrease: number;
+  /** The increase of a feature's invalid share over the baseline's that alarms. */
+  public readonly invalidShareIncrease: number;
+  /** The endpoint's production variants (their Invocations tell whether it serves traffic). */
+  public readonly productionVariantNames: string[];
   /** Whether higher is better for the model-quality metric (undefined when model quality is off). */
   public readonly qualityHigherIsBetter?: boolean;
   /** The state machine of one monitor run. */
@@ -107,6 +113,9 @@ export class DriftMonitor extends Construct {
     this.psiThreshold = resolved.psiThreshold;
     this.featureThresholds = resolved.featureThresholds;
     this.predictionDriftThreshold = resolved.predictionDriftThreshold;
+    this.nullShareIncrease = resolved.nullShareIncrease;
+    this.invalidShareIncrease = resolved.invalidShareIncrease;
+    this.productionVariantNames = props.endpoint.productionVariants.map((v) => v.variantName);
     this.qualityHigherIsBetter = resolved.qualityHigherIsBetter;
     this.namePrefix = resolved.namePrefix;
     this.lakeBucket = props.lakeBucket;
@@ -240,6 +249,51 @@ export class DriftMonitor extends Construct {
     return this.metric('ModelQuality', { Metric: metricName }, 'Average');
   }
 
+  /**
+   * 1 in an interval where the endpoint served requests (AWS/SageMaker Invocations of its production
+   * variants > 0) while the monitor's window had no capture, no baseline or a foreign one
+   * (UnmonitoredWindow, which the planner publishes every run); 0 otherwise. A period without
+   * a planner datum or without invocations counts as 0 (FILL): no run is what the failure, stopped-run and
+   * dead-letter alarms watch, and no traffic needs no monitor.
+   */
+  public metricUnmonitoredTraffic(): cloudwatch.MathExpression {
+    const usingMetrics: Record<string, cloudwatch.IMetric> = { unmonitored: this.metric('UnmonitoredWindow') };
+    this.productionVariantNames.forEach((variant, index) => {
+      usingMetrics[`calls${index}`] = new cloudwatch.Metric({
+        namespace: 'AWS/SageMaker',
+        metricName: 'Invocations',
+        dimensionsMap: { EndpointName: this.endpointName, VariantName: variant },
+        statistic: 'Sum',
+        period: this.interval,
+      });
+    });
+    const calls = this.productionVariantNames.map((_, index) => `FILL(calls${index}, 0)`).join(' + ') || '0';
+    return new cloudwatch.MathExpression({
+      expression: `IF(FILL(unmonitored, 0) > 0 AND (${calls}) > 0, 1, 0)`,
+      usingMetrics,
+      label: 'unmonitored traffic',
+      period: this.interval,
+    });
+  }
+
+  /** Drift runs that timed out or were aborted (ExecutionsTimedOut + ExecutionsAborted), over `period`. */
+  public metricStoppedRuns(period: Duration = Duration.days(1)): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(timedOut, 0) + FILL(aborted, 0)',
+      usingMetrics: {
+        timedOut: this.stateMachine.metricTimedOut({ statistic: 'Sum', period }),
+        aborted: this.stateMachine.metricAborted({ statistic: 'Sum', period }),
+      },
+      label: 'timed out or aborted runs',
+      period,
+    });
+  }
+
+  /** Schedule invocations that failed and went to the dead-letter queue (messages visible, maximum over 5 minutes). */
+  public metricDeadLetters(): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) });
+  }
+
   /** Failed monitor runs. */
   public metricFailedRuns(period: Duration = Duration.days(1)): cloudwatch.Metric {
     return this.stateMachine.metricFailed({ statistic: 'Sum', period });
@@ -297,7 +351,8 @@ export class DriftMonitor extends Construct {
     });
     publish.addCatch(failed, { resultPath: '$.error' });
     const nothing = new sfn.Succeed(this, 'Nothing to compare', {
-      comment: 'No endpoint yet, no baseline for the serving model (the seed model), or no capture in the window: no metrics, so no alarm',
+      comment: 'No endpoint yet, no baseline for the serving model (the seed model), no capture in the window, or a new deployment: no drift metrics; '
+        + 'the planner published UnmonitoredWindow, which alarms while the endpoint serves traffic',
       outputPath: '$.plan',
     });
     return plan.next(new sfn.Choice(this, 'Window ready?')
@@ -418,6 +473,12 @@ export class DriftMonitor extends Construct {
       conditions: { StringLike: { 's3:prefix': ['evaluation/*/prediction-baseline.json'] } },
     }));
     planner.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteManifests', actions: ['s3:PutObject'], resources: [this.lakeBucket.arnForObjects(`${this.reportPrefix}*/manifests/*`)] }));
+    planner.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'PutOutcomeMetric',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': DRIFT_NAMESPACE } },
+    }));
     const publisher = this.publisherFunction;
     publisher.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadReports', actions: ['s3:GetObject'], resources: [this.lakeBucket.arnForObjects(`${this.reportPrefix}*`)] }));
     publisher.addToRolePolicy(new iam.PolicyStatement({
@@ -483,8 +544,8 @@ export class DriftMonitor extends Construct {
     });
     WildcardPermissions.acknowledgeRolePolicy(this.plannerFunction.role as iam.Role, {
       reason: 'The planner lists capture and ground truth under this endpoint\'s prefixes, writes manifests under its report folder, and reads the tags of '
-        + 'endpoint configs whose names RetrainPipeline generates each retrain; X-Ray takes no resource. Compensating control: ListTags reads tags only, '
-        + 'and every S3 action is scoped to this endpoint\'s prefixes.',
+        + 'endpoint configs whose names RetrainPipeline generates each retrain; PutMetricData and X-Ray take no resource. Compensating control: ListTags reads tags only, '
+        + `every S3 action is scoped to this endpoint's prefixes, and PutMetricData is limited to the ${DRIFT_NAMESPACE} namespace by condition.`,
       allowedFindings: ['Resource::*', 'Resource::arn:<AWS::Partition>:sagemaker:*:*:endpoint-config/*', `Resource::*/${this.reportPrefix}*/manifests/*`],
     });
     WildcardPermissions.acknowledgeRolePolicy(this.publisherFunction.role as iam.Role, {
@@ -514,7 +575,7 @@ export class DriftMonitor extends Construct {
     NagAcknowledgements.add(this.deadLetterQueue, [{
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the drift schedule. '
-        + 'Compensating control: messages are kept 14 days, KMS-encrypted, and the MonitorFailures alarm fires when runs stop succeeding.',
+        + 'Compensating control: messages are kept 14 days, KMS-encrypted, and the ScheduleDeadLetters alarm fires on the first one.',
     }]);
   }
 }
@@ -525,6 +586,8 @@ interface ResolvedProps {
   readonly psiThreshold: number;
   readonly featureThresholds: Record<string, number>;
   readonly predictionDriftThreshold: number;
+  readonly nullShareIncrease: number;
+  readonly invalidShareIncrease: number;
   readonly qualityHigherIsBetter?: boolean;
   readonly namePrefix: string;
   readonly captureRoot: string;
@@ -600,6 +663,16 @@ function validateProps(props: DriftMonitorProps): ResolvedProps {
     throw new Error(`namePrefix '${namePrefix}' must be 1-20 lowercase letters, digits and single hyphens, starting with a letter (it names the drift jobs).`);
   }
 
+  const alpha = drift.alpha ?? 0.001;
+  if (!Number.isFinite(alpha) || alpha <= 0 || alpha >= 0.5) {
+    throw new Error(`drift.alpha is ${alpha}; give a small significance between 0 and 0.5, such as 0.001.`);
+  }
+  const nullShareIncrease = drift.nullShareIncrease ?? 0.1;
+  const invalidShareIncrease = drift.invalidShareIncrease ?? 0.05;
+  for (const [name, value] of [['drift.nullShareIncrease', nullShareIncrease], ['drift.invalidShareIncrease', invalidShareIncrease]] as const) {
+    if (!Number.isFinite(value) || value <= 0 || value >= 1) throw new Error(`${name} is ${value}; give an increase of the share between 0 and 1, such as 0.1.`);
+  }
+
   const jobArguments = [
     'drift_job.py',
     '--schema', JSON.stringify(schema.toSpec()),
@@ -608,8 +681,24 @@ function validateProps(props: DriftMonitorProps): ResolvedProps {
     '--feature-thresholds', JSON.stringify(featureThresholds),
     '--prediction-threshold', String(predictionDriftThreshold),
     '--min-samples', String(minSamples),
+    '--alpha', String(alpha),
+    '--null-share-increase', String(nullShareIncrease),
+    '--invalid-share-increase', String(invalidShareIncrease),
   ];
-  return { interval, window, psiThreshold, featureThresholds, predictionDriftThreshold, qualityHigherIsBetter, namePrefix, captureRoot: `${captureRoot}/`, jobArguments, qualityArguments };
+  return {
+    interval,
+    window,
+    psiThreshold,
+    featureThresholds,
+    predictionDriftThreshold,
+    nullShareIncrease,
+    invalidShareIncrease,
+    qualityHigherIsBetter,
+    namePrefix,
+    captureRoot: `${captureRoot}/`,
+    jobArguments,
+    qualityArguments,
+  };
 }
 
 /** Five past every `hours`-th hour (UTC): 1 -> every hour, 24 -> once a day at 00:05. */

@@ -1,16 +1,19 @@
 /**
  * The drift monitor's first step: resolves the serving model's baseline,
  * lists the window's captured requests and labels, writes the job's
- * manifests and returns the processing job's inputs (see drift-planner/plan-window.ts).
+ * manifests and returns the processing job's inputs (see drift-planner/plan-window.ts),
+ * and publishes the outcome (UnmonitoredWindow, drift-planner/publish-outcome.ts).
  *
  * Environment: ENDPOINT_NAME, LAKE_BUCKET, CAPTURE_BUCKET, CAPTURE_PREFIX,
  * GROUND_TRUTH_PREFIX (empty = model quality off), REPORT_PREFIX,
  * WINDOW_HOURS, JOB_NAME_PREFIX, CODE_URI, SHARED_CODE_URI, JOB_ARGUMENTS
  * and QUALITY_ARGUMENTS (JSON string arrays).
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PlanEvent, PlannerConfig, planWindow, WindowPlan } from './drift-planner/plan-window';
+import { publishOutcome } from './drift-planner/publish-outcome';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -40,6 +43,7 @@ export function configFromEnv(): PlannerConfig {
 
 const config = configFromEnv();
 const clients = { sageMaker: new SageMakerClient({}), s3: new S3Client({}) };
+const cloudWatch = new CloudWatchClient({});
 
 /** What the state machine passes: its input (the schedule's `{ scheduledTime }`), start time and execution name. */
 export interface PlannerInvocation {
@@ -51,6 +55,8 @@ export interface PlannerInvocation {
 export async function handler(event: PlannerInvocation): Promise<WindowPlan> {
   const request: PlanEvent = { scheduledTime: event.input?.scheduledTime, startTime: event.startTime, executionName: event.executionName };
   const plan = await planWindow(clients, config, request);
+  // Every outcome is a datum, so a window nothing measures (no capture, no baseline) can alarm; a failed put fails the run.
+  await publishOutcome(cloudWatch, plan);
   console.log(JSON.stringify({ level: plan.status === 'ready' ? 'info' : 'warn', message: plan.message, status: plan.status, window: plan.window, captureObjects: plan.captureObjects }));
   return plan;
 }

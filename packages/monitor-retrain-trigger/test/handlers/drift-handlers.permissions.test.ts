@@ -5,7 +5,9 @@ import {
   AwsRequestRecorder, formatDenials, MotoServer, PermissionLedger, PermissionModel, S3Emulator,
   startAwsRequestRecorder, startMotoServer, startS3Emulator,
 } from '@freshet/test-utils';
+import { DescribeEndpointProxy, startDescribeEndpointProxy } from './describe-endpoint-proxy';
 import { BASELINE_TAG, PlannerConfig, planWindow } from '../../src/handlers/drift-planner/plan-window';
+import { publishOutcome } from '../../src/handlers/drift-planner/publish-outcome';
 import { publishReport } from '../../src/handlers/drift-publisher/publish-metrics';
 import { buildLightMonitor, ENDPOINT } from '../fixtures/monitors';
 
@@ -37,21 +39,23 @@ let moto: MotoServer;
 let s3rver: S3Emulator;
 let sagemakerRecorder: AwsRequestRecorder;
 let s3Recorder: AwsRequestRecorder;
+let describeProxy: DescribeEndpointProxy;
 
 beforeAll(async () => {
   [moto, s3rver] = await Promise.all([startMotoServer(), startS3Emulator(['lake'])]);
   [sagemakerRecorder, s3Recorder] = await Promise.all([startAwsRequestRecorder(moto.endpoint), startAwsRequestRecorder(s3rver.endpoint)]);
+  describeProxy = await startDescribeEndpointProxy(sagemakerRecorder.endpoint, { LastModifiedTime: Date.parse('2024-04-01T00:00:00Z') / 1000 });
 });
 
 afterAll(async () => {
-  await Promise.all([sagemakerRecorder?.stop(), s3Recorder?.stop()]);
+  await Promise.all([sagemakerRecorder?.stop(), s3Recorder?.stop(), describeProxy?.stop()]);
   await Promise.all([moto?.stop(), s3rver?.stop()]);
   console.log(ledger.summary());
 });
 
 const recordingS3 = () => new S3Client({ endpoint: s3Recorder.endpoint, region: 'us-east-1', credentials: s3Credentials, forcePathStyle: true, maxAttempts: 1 });
 
-test('the planner: describing the serving endpoint, reading its config tags, listing the window and writing manifests are allowed; nothing else', async () => {
+test('the planner: describing the serving endpoint, reading its config tags, listing the window, writing manifests and putting its outcome metric are allowed; nothing else', async () => {
   // The serving model and its window, created on the emulators directly (not recorded).
   const direct = new SageMakerClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   const directS3 = new S3Client({ endpoint: s3rver.endpoint, region: 'us-east-1', credentials: s3Credentials, forcePathStyle: true, maxAttempts: 1 });
@@ -86,16 +90,22 @@ test('the planner: describing the serving endpoint, reading its config tags, lis
     jobArguments: ['drift_job.py'],
     qualityArguments: [],
   };
-  const sageMaker = new SageMakerClient({ endpoint: sagemakerRecorder.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  // moto dates LastModifiedTime now; the proxy (in front of the recorder) says the config took over before the 2024 window.
+  const sageMaker = new SageMakerClient({ endpoint: describeProxy.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   const s3 = recordingS3();
+  const cloudWatch = new CloudWatchClient({ endpoint: sagemakerRecorder.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   const plan = await planWindow({ sageMaker, s3 }, config, { scheduledTime: '2024-05-01T03:05:00Z', executionName: 'run-1' });
+  // The handler publishes every outcome (UnmonitoredWindow), the unmonitored ones with their reason.
+  await publishOutcome(cloudWatch, plan);
+  await publishOutcome(cloudWatch, { ...plan, status: 'no-capture' });
   sageMaker.destroy();
   s3.destroy();
+  cloudWatch.destroy();
   expect(plan).toMatchObject({ status: 'ready', captureObjects: 1, groundTruthObjects: 1 });
 
   const requests = [...sagemakerRecorder.requests.splice(0), ...s3Recorder.requests.splice(0)];
   const operations = new Set(requests.map((r) => `${r.service}:${r.operation}`));
-  for (const expected of ['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 's3:ListObjectsV2', 's3:PutObject']) expect(operations).toContain(expected);
+  for (const expected of ['sagemaker:DescribeEndpoint', 'sagemaker:ListTags', 's3:ListObjectsV2', 's3:PutObject', 'monitoring:PutMetricData']) expect(operations).toContain(expected);
   const decisions = await ledger.evaluateRequests(model, requests, plannerPath, names);
   expect(formatDenials(decisions)).toBe('');
   expect(ledger.unmapped).toEqual([]);
@@ -106,6 +116,7 @@ test('the planner: describing the serving endpoint, reading its config tags, lis
     { principal: plannerPath, action: 'sagemaker:DescribeEndpoint', resource: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/other-endpoint', source: 'negative' },
     { principal: plannerPath, action: 'sagemaker:UpdateEndpoint', resource: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${ENDPOINT}`, source: 'negative' },
     { principal: plannerPath, action: 's3:PutObject', resource: `${lakeArn}/models/run-7/model.tar.gz`, source: 'negative' },
+    { principal: plannerPath, action: 'cloudwatch:PutMetricData', resource: '*', context: { 'cloudwatch:namespace': 'AWS/SageMaker' }, source: 'negative' },
   ]);
   expect(denied.filter((d) => d.allowed).map((d) => `${d.call.action} ${d.call.resource}`)).toEqual([]);
 });

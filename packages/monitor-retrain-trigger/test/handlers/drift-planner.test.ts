@@ -1,7 +1,10 @@
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DeleteEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { MotoServer, S3Emulator, startMotoServer, startS3Emulator } from '@freshet/test-utils';
+import { startDescribeEndpointProxy, DescribeEndpointProxy } from './describe-endpoint-proxy';
 import { BASELINE_TAG, hourPartitions, JOB_PATHS, PlannerConfig, planWindow, windowOf } from '../../src/handlers/drift-planner/plan-window';
+import { OUTCOME_NAMESPACE, publishOutcome } from '../../src/handlers/drift-planner/publish-outcome';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const ENDPOINT = 'stocks-endpoint';
@@ -24,17 +27,27 @@ let moto: MotoServer;
 let s3emulator: S3Emulator;
 let sageMaker: SageMakerClient;
 let s3: S3Client;
+let proxy: DescribeEndpointProxy;
+
+/** What DescribeEndpoint says by default here: the config took over long before the test windows; one production, one shadow variant. */
+const SERVING = {
+  LastModifiedTime: Date.parse('2024-04-01T00:00:00Z') / 1000,
+  ProductionVariants: [{ VariantName: 'AllTraffic' }],
+  ShadowProductionVariants: [{ VariantName: 'Shadow' }],
+};
 
 beforeAll(async () => {
   [moto, s3emulator] = await Promise.all([startMotoServer(), startS3Emulator(['lake'])]);
-  sageMaker = new SageMakerClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  // moto sets LastModifiedTime to the wall clock and has no shadow variants: the proxy answers them at the network edge.
+  proxy = await startDescribeEndpointProxy(moto.endpoint, SERVING);
+  sageMaker = new SageMakerClient({ endpoint: proxy.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   s3 = new S3Client({ endpoint: s3emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, forcePathStyle: true, maxAttempts: 1 });
 });
 
 afterAll(async () => {
   sageMaker.destroy();
   s3.destroy();
-  await Promise.all([moto.stop(), s3emulator.stop()]);
+  await Promise.all([moto.stop(), s3emulator.stop(), proxy.stop()]);
 });
 
 async function serve(configName: string, tags: { Key: string; Value: string }[], update = false): Promise<void> {
@@ -130,6 +143,8 @@ describe('against SageMaker and S3 emulators', () => {
       reportUri: `s3://lake/reports/drift/${ENDPOINT}/2024-05-01T03-00-00Z/`,
       captureObjects: 4, // 3 here + the seed test's 02/a.jsonl
       groundTruthObjects: 1,
+      productionVariants: ['AllTraffic'],
+      shadowVariants: ['Shadow'],
     });
     expect(plan.jobName).toMatch(/^dm-stocks-drift-[0-9a-f]{32}$/);
     expect(plan.jobName!.length).toBeLessThanOrEqual(63);
@@ -155,6 +170,7 @@ describe('against SageMaker and S3 emulators', () => {
       'drift_job.py', '--algorithm', 'xgboost',
       '--endpoint-name', ENDPOINT, '--window-start', '2024-05-01T00:00:00.000Z', '--window-end', '2024-05-01T03:00:00.000Z',
       '--capture-dir', JOB_PATHS.capture, '--baseline-dir', JOB_PATHS.baseline, '--report-dir', JOB_PATHS.report,
+      '--production-variants', 'AllTraffic',
       '--prediction-baseline-dir', JOB_PATHS.predictionBaseline,
       '--ground-truth-dir', JOB_PATHS.groundTruth, '--quality-metric', 'rmse', '--quality-threshold', '5',
     ]);
@@ -175,9 +191,72 @@ describe('against SageMaker and S3 emulators', () => {
     expect(noQuality.containerArguments).not.toContain('--quality-metric');
   });
 
+  test('a deploy mid-window: the window starts when the serving config took over, earlier hours are not listed', async () => {
+    proxy.overrides = { ...SERVING, LastModifiedTime: Date.parse('2024-05-01T01:30:00Z') / 1000 };
+    try {
+      const plan = await planWindow(clients(), config, { ...event, executionName: 'run-mid' });
+      expect(plan).toMatchObject({ status: 'ready', windowStart: '2024-05-01T01:30:00.000Z', windowEnd: '2024-05-01T03:00:00.000Z', deployedAt: '2024-05-01T01:30:00.000Z' });
+      const args = plan.containerArguments!;
+      expect(args[args.indexOf('--window-start') + 1]).toBe('2024-05-01T01:30:00.000Z');
+      const inputs = plan.processingInputs as { InputName: string; S3Input: { S3Uri: string } }[];
+      const manifest = await read(inputs.find((i) => i.InputName === 'capture')!.S3Input.S3Uri) as [{ prefix: string }, ...string[]];
+      // 00/ holds only the previous model's traffic; hour 01 is listed (the job drops its requests before 01:30).
+      expect(manifest.slice(1).sort()).toEqual(['AllTraffic/2024/05/01/02/a.jsonl', 'AllTraffic/2024/05/01/02/b.jsonl', 'Shadow/2024/05/01/01/c.jsonl']);
+    } finally {
+      proxy.overrides = SERVING;
+    }
+  });
+
+  test('a config that took over after the window\'s end: new-deployment, no job, and it is not an unmonitored window', async () => {
+    proxy.overrides = { ...SERVING, LastModifiedTime: Date.parse('2024-05-01T03:02:00Z') / 1000 };
+    try {
+      const plan = await planWindow(clients(), config, { ...event, executionName: 'run-new' });
+      expect(plan).toMatchObject({ status: 'new-deployment', captureObjects: 0 });
+      expect(plan.message).toMatch(/took over at 2024-05-01T03:02:00.000Z, after the window's end/);
+      expect(plan.jobName).toBeUndefined();
+    } finally {
+      proxy.overrides = SERVING;
+    }
+  });
+
   test('other SageMaker errors propagate, so the run fails and the monitor-failure alarm fires', async () => {
     const broken = new SageMakerClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials, maxAttempts: 1 });
     await expect(planWindow({ sageMaker: broken, s3 }, config, event)).rejects.toThrow();
     broken.destroy();
+  });
+});
+
+describe('the outcome metric against the CloudWatch emulator', () => {
+  let cloudWatch: CloudWatchClient;
+  beforeAll(() => {
+    cloudWatch = new CloudWatchClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  });
+  afterAll(() => cloudWatch.destroy());
+
+  // Maximum: moto also matches datums whose dimensions include more than the ones asked for (CloudWatch does not).
+  async function value(end: string, dimensions: { Name: string; Value: string }[]): Promise<number | undefined> {
+    const answer = await cloudWatch.send(new GetMetricStatisticsCommand({
+      Namespace: OUTCOME_NAMESPACE,
+      MetricName: 'UnmonitoredWindow',
+      Dimensions: dimensions,
+      StartTime: new Date(Date.parse(end) - 60_000),
+      EndTime: new Date(Date.parse(end) + 60_000),
+      Period: 60,
+      Statistics: ['Maximum'],
+    }));
+    return answer.Datapoints?.[0]?.Maximum;
+  }
+
+  test('no capture, no baseline and a foreign baseline publish 1 (with the reason); a ready window publishes 0', async () => {
+    const endpoint = [{ Name: 'Endpoint', Value: ENDPOINT }];
+    const base = { endpointName: ENDPOINT, window: 'w', reportUri: 's3://lake/r/', captureObjects: 0, groundTruthObjects: 0, message: 'm', windowStart: '2024-07-01T00:00:00.000Z' };
+    const cases = [['no-capture', '2024-07-01T01:00:00.000Z', 1], ['no-baseline', '2024-07-01T02:00:00.000Z', 1], ['foreign-baseline', '2024-07-01T03:00:00.000Z', 1],
+      ['ready', '2024-07-01T04:00:00.000Z', 0], ['new-deployment', '2024-07-01T05:00:00.000Z', 0], ['no-endpoint', '2024-07-01T06:00:00.000Z', 0]] as const;
+    for (const [status, windowEnd, expected] of cases) {
+      const published = await publishOutcome(cloudWatch, { ...base, status, windowEnd });
+      expect(published).toBe(expected === 1 ? 2 : 1);
+      expect(await value(windowEnd, endpoint)).toBe(expected);
+      expect(await value(windowEnd, [...endpoint, { Name: 'Reason', Value: status }])).toBe(expected === 1 ? 1 : undefined);
+    }
   });
 });

@@ -55,16 +55,21 @@ test('publishes every metric of the report at the window end, with its dimension
     { MetricName: 'PredictionDrift', Dimensions: [endpointDim], Value: 0.05 },
     { MetricName: 'SampleSize', Dimensions: [endpointDim], Value: 2400, Unit: 'Count' },
     { MetricName: 'ModelQuality', Dimensions: [endpointDim, { Name: 'Metric', Value: 'rmse' }], Value: 3.2 },
+    // A dead sensor: what the NullShareIncrease and InvalidShareIncrease alarms read.
+    { MetricName: 'MaxNullShareIncrease', Dimensions: [endpointDim], Value: 0.95, Unit: 'None' },
+    { MetricName: 'MaxInvalidShareIncrease', Dimensions: [endpointDim], Value: 0, Unit: 'None' },
   ]);
   const result = await publishReport({ s3, cloudWatch }, ENDPOINT, { reportUri: `s3://lake/${REPORT}`, windowEnd: WINDOW_END });
-  expect(result).toEqual({ published: 7, rejected: 0, rejections: [] });
+  expect(result).toEqual({ published: 9, rejected: 0, rejections: [] });
+  expect(await datapoint('MaxNullShareIncrease', [endpointDim])).toBeCloseTo(0.95, 9);
+  expect(await datapoint('MaxInvalidShareIncrease', [endpointDim])).toBe(0);
   expect(await datapoint('FeatureDrift', feature('change'))).toBeCloseTo(0.41, 9);
   expect(await datapoint('FeatureDrift', feature('sector'))).toBeCloseTo(0.27, 9);
   expect(await datapoint('MaxFeatureDrift', [endpointDim])).toBeCloseTo(0.41, 9);
   expect(await datapoint('SampleSize', [endpointDim])).toBe(2400);
   expect(await datapoint('ModelQuality', [endpointDim, { Name: 'Metric', Value: 'rmse' }])).toBeCloseTo(3.2, 9);
   const listed = await cloudWatch.send(new ListMetricsCommand({ Namespace: NAMESPACE }));
-  expect(listed.Metrics).toHaveLength(7);
+  expect(listed.Metrics).toHaveLength(9);
 });
 
 test('"not enough data": only the sample size and corrupt count are published, so drift alarms see missing data', async () => {

@@ -12,7 +12,10 @@ Index, so it records, for raw (un-encoded) request features:
   (population, ddof 0), ``min``, ``max``.
 * categorical (string, boolean as ``"true"``/``"false"``): ``categories`` = share of each
   value seen in training; a value absent from it is new to the model.
-* both: ``count`` (non-null values), ``nullShare`` (nulls / training rows).
+* both: ``count`` (non-null values), ``nullShare`` (nulls / training rows), ``invalidShare``
+  (values not of the column's type / training rows). The drift job compares a window's null
+  and invalid shares with these. Preprocess rejects a row with an invalid value before the
+  split, so the training rows' invalid share is 0: a window's invalid values are new to the model.
 
 Shares are over non-null values. The target, event time, id and timestamp columns are
 not request features and are left out.
@@ -36,7 +39,7 @@ def numeric_statistics(values: pd.Series, bins: int) -> Dict[str, Any]:
     """Statistics of one numeric feature (nulls counted, then left out of the shares)."""
     total = len(values)
     present = values.dropna().astype("float64").to_numpy()
-    stats: Dict[str, Any] = {"kind": "numeric", "count": int(present.size), "nullShare": _share(total - present.size, total)}
+    stats: Dict[str, Any] = {"kind": "numeric", "count": int(present.size), "nullShare": _share(total - present.size, total), "invalidShare": 0.0}
     if present.size == 0:
         stats.update({"mean": None, "std": None, "min": None, "max": None, "binEdges": [], "binShares": []})
         return stats
@@ -83,7 +86,7 @@ def categorical_statistics(values: pd.Series) -> Dict[str, Any]:
     present = category_text(values.dropna())
     counts = present.value_counts()
     categories = {str(key): float(counts[key]) / len(present) for key in sorted(counts.index)}
-    return {"kind": "categorical", "count": int(len(present)), "nullShare": _share(total - len(present), total), "categories": categories}
+    return {"kind": "categorical", "count": int(len(present)), "nullShare": _share(total - len(present), total), "invalidShare": 0.0, "categories": categories}
 
 
 def category_text(present: pd.Series) -> pd.Series:

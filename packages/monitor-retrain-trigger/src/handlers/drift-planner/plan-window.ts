@@ -52,14 +52,23 @@ export interface PlanEvent {
   readonly executionName: string;
 }
 
-export type PlanStatus = 'ready' | 'no-endpoint' | 'no-baseline' | 'foreign-baseline' | 'no-capture';
+export type PlanStatus = 'ready' | 'no-endpoint' | 'no-baseline' | 'foreign-baseline' | 'no-capture' | 'new-deployment';
+
+/** The outcomes in which the endpoint may serve traffic that nothing measures (the UnmonitoredWindow metric is 1). */
+export const UNMONITORED: readonly PlanStatus[] = ['no-baseline', 'foreign-baseline', 'no-capture'];
 
 export interface WindowPlan {
   readonly status: PlanStatus;
   readonly message: string;
   readonly endpointName: string;
+  /** The window's start: the scheduled window's, or the serving config's deployment when that is later. */
   readonly windowStart: string;
   readonly windowEnd: string;
+  /** When the serving config took over (DescribeEndpoint LastModifiedTime); capture before it is the previous model's. */
+  readonly deployedAt?: string;
+  /** The production variants whose capture counts; shadow variants are listed (and reported) apart. */
+  readonly productionVariants?: string[];
+  readonly shadowVariants?: string[];
   /** The window's folder name under the report prefix. */
   readonly window: string;
   readonly reportUri: string;
@@ -143,9 +152,30 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
     };
   }
 
-  const partitions = hourPartitions(start, end);
+  // The window belongs to the serving model: capture from before its config took over is the previous model's traffic.
+  const deployedAt = serving.deployedAt;
+  const from = deployedAt && deployedAt.getTime() > start.getTime() ? deployedAt : start;
+  const production = serving.productionVariants ?? [];
+  const shadows = serving.shadowVariants ?? [];
+  const served = {
+    ...base,
+    windowStart: from.toISOString(),
+    deployedAt: deployedAt?.toISOString(),
+    productionVariants: production,
+    shadowVariants: shadows,
+  };
+  if (from.getTime() >= end.getTime()) {
+    return {
+      ...served,
+      status: 'new-deployment',
+      endpointConfigName: serving.endpointConfigName,
+      baselineUri: serving.baselineUri,
+      message: `Endpoint config ${serving.endpointConfigName} took over at ${from.toISOString()}, after the window's end ${base.windowEnd}: nothing of the serving model to compare yet.`,
+    };
+  }
+  const partitions = hourPartitions(new Date(Math.floor(from.getTime() / HOUR_MS) * HOUR_MS), end);
   // The variants the endpoint serves now (production and shadow): SageMaker captures each under its own folder.
-  const variants = serving.variantNames ?? [];
+  const variants = [...production, ...shadows];
   const captureKeys: string[] = [];
   for (const variant of variants) {
     for (const partition of partitions) {
@@ -159,7 +189,7 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
     }
   }
   const counted = {
-    ...base,
+    ...served,
     endpointConfigName: serving.endpointConfigName,
     baselineUri: serving.baselineUri,
     captureObjects: captureKeys.length,
@@ -169,7 +199,7 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
     return {
       ...counted,
       status: 'no-capture',
-      message: `No captured requests of ${config.endpointName} between ${base.windowStart} and ${base.windowEnd} (variants: ${variants.join(', ') || 'none'}).`,
+      message: `No captured requests of ${config.endpointName} between ${served.windowStart} and ${base.windowEnd} (variants: ${variants.join(', ') || 'none'}).`,
     };
   }
 
@@ -184,11 +214,13 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
   const args = [
     ...config.jobArguments,
     '--endpoint-name', config.endpointName,
-    '--window-start', base.windowStart,
+    '--window-start', served.windowStart,
     '--window-end', base.windowEnd,
     '--capture-dir', JOB_PATHS.capture,
     '--baseline-dir', JOB_PATHS.baseline,
     '--report-dir', JOB_PATHS.report,
+    // Only these variants' requests count toward drift and quality; the job reports shadow variants apart.
+    '--production-variants', production.join(','),
   ];
   // evaluate.py records the test-channel predictions beside the run's evaluation; without it the job reports no prediction drift.
   const predictionBaselineKey = `evaluation/${serving.baselineUri.slice(lakeBaselines.length).replace(/\/$/, '')}/prediction-baseline.json`;
@@ -204,19 +236,25 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
   return {
     ...counted,
     status: 'ready',
-    message: `${captureKeys.length} capture files and ${groundTruthKeys.length} ground-truth files between ${base.windowStart} and ${base.windowEnd}, against ${serving.baselineUri}.`,
+    message: `${captureKeys.length} capture files and ${groundTruthKeys.length} ground-truth files between ${served.windowStart} and ${base.windowEnd}, against ${serving.baselineUri}.`,
     jobName: `${config.jobNamePrefix}-drift-${createHash('md5').update(event.executionName).digest('hex')}`,
     processingInputs: inputs,
     containerArguments: args,
   };
 }
 
-/** The endpoint's current config and its baseline tag; no config when the endpoint does not exist. */
-/** What serves now: the endpoint's config, its baseline tag and its variants. */
+/** What serves now: the endpoint's config, its baseline tag, its variants and when it took over. */
 export interface ServingModel {
   readonly endpointConfigName?: string;
   readonly baselineUri?: string;
-  readonly variantNames?: string[];
+  readonly productionVariants?: string[];
+  readonly shadowVariants?: string[];
+  /**
+   * DescribeEndpoint's LastModifiedTime: when SageMaker last changed the endpoint, i.e. the end of the update
+   * that put this config in service (a weights or capacity change moves it too, which only shortens the window).
+   * The config's own CreationTime would be too early: the previous model serves until the update completes.
+   */
+  readonly deployedAt?: Date;
 }
 
 export async function servingBaseline(sageMaker: SageMakerClient, endpointName: string): Promise<ServingModel> {
@@ -239,10 +277,15 @@ export async function servingBaseline(sageMaker: SageMakerClient, endpointName: 
     baselineUri = baselineUri ?? page.Tags?.find((t) => t.Key === BASELINE_TAG)?.Value;
     nextToken = page.NextToken;
   } while (nextToken && !baselineUri);
-  const variantNames = [...(endpoint.ProductionVariants ?? []), ...(endpoint.ShadowProductionVariants ?? [])]
-    .map((v) => v.VariantName!)
-    .filter(Boolean);
-  return { endpointConfigName: configName, baselineUri: baselineUri && !baselineUri.endsWith('/') ? `${baselineUri}/` : baselineUri, variantNames };
+  const names = (list?: { VariantName?: string }[]) => (list ?? []).map((v) => v.VariantName!).filter(Boolean);
+  const modified = endpoint.LastModifiedTime ? new Date(endpoint.LastModifiedTime) : undefined;
+  return {
+    endpointConfigName: configName,
+    baselineUri: baselineUri && !baselineUri.endsWith('/') ? `${baselineUri}/` : baselineUri,
+    productionVariants: names(endpoint.ProductionVariants),
+    shadowVariants: names(endpoint.ShadowProductionVariants),
+    deployedAt: modified && !Number.isNaN(modified.getTime()) ? modified : undefined,
+  };
 }
 
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {

@@ -20,6 +20,8 @@ export const METRIC_DIMENSIONS: Record<string, string[]> = {
   CorruptRecords: [],
   NullShare: ['Feature'],
   InvalidShare: ['Feature'],
+  MaxNullShareIncrease: [],
+  MaxInvalidShareIncrease: [],
   ModelQuality: ['Metric'],
   GroundTruthMatches: [],
   UnmatchedLabels: [],

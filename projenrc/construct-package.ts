@@ -1,4 +1,4 @@
-import { awscdk, DependencyType, javascript } from 'projen';
+import { awscdk, DependencyType, javascript, TextFile } from 'projen';
 import { AUTHOR, NPM_SCOPE, PYPI_PREFIX, JSII_DEPS, TEST_DEPS, VERSIONS } from './versions';
 import type { FreshetMonorepo } from './freshet-monorepo';
 import { installFromWorkspaceRoot, nxTargets, quietNodeEndOfLife, typecheckTests } from './workspace-member';
@@ -114,6 +114,8 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     // jsii-docgen cannot see dependency assemblies that npm workspaces hoist.
     this.tasks.tryFind('docgen')?.reset('node ../../tools/scripts/docgen.js');
 
+    // Runtimes stay pinned (lambdaOptions.runtime): each function acknowledges AwsSolutions-L1 when a newer aws-cdk-lib offers a newer Node.js.
+    if (options.freshetDeps?.some((dep) => dep.shortName === 'core')) acknowledgePinnedRuntime(this);
     minifyBundles(this, Object.keys(options.selfContainedHandlers ?? {}));
     for (const [entry, aliases] of Object.entries(options.selfContainedHandlers ?? {})) {
       bundleSelfContained(this, entry, aliases);
@@ -131,6 +133,26 @@ export class ConstructPackage extends awscdk.AwsCdkConstructLibrary {
     this.npmignore?.exclude('/scripts/**/__pycache__/', '/scripts/**/tests/', '/scripts/**/conftest.py', '/scripts/**/pytest.ini', '*.pyc');
     // README example fixtures are for rosetta's compile check only.
     this.npmignore?.exclude('/rosetta/', '/.jsii.tabl.json');
+  }
+}
+
+/**
+ * Makes every generated `src/handlers/*-function.ts` class call core's
+ * PinnedLambdaRuntime.acknowledge(this) after super(): the one place that keeps
+ * the pinned runtime nag-clean on a newer aws-cdk-lib (projen's generator has
+ * no hook for it, so its lines are edited, failing loudly if their shape changes).
+ */
+function acknowledgePinnedRuntime(project: ConstructPackage): void {
+  for (const file of project.files) {
+    if (!(file instanceof TextFile) || !/^src\/handlers\/[^/]+-function\.ts$/.test(file.path)) continue;
+    const lines = (file as unknown as { lines: string[] }).lines;
+    const importAt = lines.indexOf("import * as lambda from 'aws-cdk-lib/aws-lambda';");
+    const superEnd = lines.indexOf('    });');
+    if (importAt < 0 || superEnd < 0 || !lines.some((line) => line.includes("new lambda.Runtime('nodejs"))) {
+      throw new Error(`${project.shortName}: ${file.path} no longer has the shape projen generated; update acknowledgePinnedRuntime in projenrc/construct-package.ts.`);
+    }
+    lines.splice(superEnd + 1, 0, '    PinnedLambdaRuntime.acknowledge(this);');
+    lines.splice(importAt, 0, `import { PinnedLambdaRuntime } from '${NPM_SCOPE}/core';`);
   }
 }
 

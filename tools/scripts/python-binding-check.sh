@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Python binding check: packages every construct library with jsii-pacmak,
 # installs the wheels into .venv-binding, and synthesizes Python CDK apps that
-# use them: StreamingIngest alone, and the whole stocks flow (tools/python-binding).
+# use them: StreamingIngest alone, the whole stocks flow, and monitored models
+# (MonitorRetrainTrigger with a RetrainPipeline and a CodePipeline target) synthesized
+# with cdk-nag 3's packs from PyPI (tools/python-binding).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1

@@ -51,3 +51,10 @@ export function declaredStacks(source: string): string[] {
   const stacks = [...source.matchAll(/new\s+\w*Stack\(\s*app\s*,\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
   return [...new Set(stacks)].sort();
 }
+
+/** The `## ` section of its README a block sits in (the nearest level-2 heading above its fence). */
+export function sectionOf(block: ReadmeBlock, root = REPO_ROOT): string | undefined {
+  const lines = readFileSync(path.join(root, block.readme), 'utf-8').split('\n').slice(0, block.line - 1);
+  const heading = lines.reverse().find((line) => /^## /.test(line));
+  return heading?.replace(/^## /, '').trim();
+}

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as path from 'path';
 import { promisify } from 'util';
 import * as ts from 'typescript';
-import { declaredStacks, REPO_ROOT, ReadmeBlock, readmeFiles, typescriptBlocks } from './readme-blocks';
+import { declaredStacks, REPO_ROOT, ReadmeBlock, readmeFiles, sectionOf, typescriptBlocks } from './readme-blocks';
 import type { SynthJob, SynthResult } from './synth-runner';
 
 /**
@@ -132,6 +132,38 @@ describe('README examples synthesize as whole apps with the nag packs', () => {
       .filter((readme) => !blocks.some((b) => b.readme === readme));
     expect(withoutExample).toEqual([]);
   });
+
+  test("the root README's Install section shows a whole app", () => {
+    const install = blocks.filter((b) => b.readme === 'README.md' && sectionOf(b) === 'Install');
+    expect(install).toHaveLength(1);
+    expect(install[0].source).toMatch(/addPlugins\(new AwsSolutionsChecks\(app\), new NIST80053R5Checks\(app\)\)/);
+  });
+
+  // rosetta type-checks the package READMEs' blocks; the root README's are type-checked here,
+  // against the packages' declarations as npm installs them (resolved through node_modules).
+  test("the root README's blocks type-check", () => {
+    const files = blocks.filter((b) => b.readme === 'README.md').map((b) => path.join(work, `${jobName(b)}.ts`));
+    expect(files.length).toBeGreaterThan(0);
+    // A control the check must reject: a schema without its columns, against @freshet/core's declarations.
+    const control = path.join(work, 'control-type-error.ts');
+    writeFileSync(control, "import { DatasetSchema } from '@freshet/core';\nnew DatasetSchema({ name: 'x', targetColumn: 'y' });\n");
+    const program = ts.createProgram([...files, control], {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: [],
+      module: ts.ModuleKind.Node16,
+      moduleResolution: ts.ModuleResolutionKind.Node16,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: true,
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => {
+      const where = d.file && d.start !== undefined ? `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : '';
+      return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
+    });
+    expect(errors.filter((e) => e.startsWith('control-type-error.ts:'))).toEqual([expect.stringMatching(/columns/)]);
+    expect(errors.filter((e) => !e.startsWith('control-type-error.ts:'))).toEqual([]);
+  }, 300_000);
 
   test('the harness sees an unacknowledged finding: synth fails and the report names it', () => {
     const result = resultOf(CONTROL);

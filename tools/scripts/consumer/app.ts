@@ -1,6 +1,8 @@
 // A team's own app, as it would write it after `npm install @freshet/...`:
 // machine-sensor readings (neither stocks nor pollution), ingested, curated,
-// loaded into the warehouse, retrained with XGBoost and served behind an API.
+// loaded into the warehouse, retrained with XGBoost, served behind an API, and
+// monitored: drift or worse accuracy retrains it through its RetrainPipeline.
+// The monitor is written from @freshet/monitor-retrain-trigger's README alone.
 import { Algorithm, ColumnType, DatasetSchema } from '@freshet/core';
 import { GlueEtl } from '@freshet/glue-etl';
 import { ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
@@ -8,9 +10,10 @@ import { MonitorRetrainTrigger, RetrainTarget } from '@freshet/monitor-retrain-t
 import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
 import { DataExtract, RetrainPipeline, TaskType, TrainingAlgorithm } from '@freshet/retrain-pipeline';
 import { StreamingIngest } from '@freshet/streaming-ingest';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+// The matrix row's cdk-nag major: nag-v3.ts (Validations) or nag-v2.ts (Aspects), copied as nag.ts.
+import { applyNagPacks } from './nag';
 
 const app = new App();
 // A fixed account and region, as a team deploys: synth must still need no AWS call.
@@ -56,13 +59,20 @@ const retrain = new RetrainPipeline(stack, 'Retrain', {
   gate: { threshold: 0.5 },
   deployTo: endpoint.deploymentTarget(),
 });
-new MonitorRetrainTrigger(stack, 'Monitor', {
+new MonitorRetrainTrigger(stack, 'SensorsMonitor', {
   endpoint: endpoint.deploymentTarget(),
   schema,
-  algorithm: Algorithm.XGBOOST,
+  algorithm: Algorithm.XGBOOST, // how the proxy encoded the requests
   lakeBucket: ingest.lakeBucket,
   target: RetrainTarget.stateMachine(retrain.stateMachine),
+  interval: Duration.hours(2),
+  window: Duration.hours(12),
+  // Readings drift slowly: a stricter PSI, on enough requests to mean something.
+  drift: { psiThreshold: 0.15, minSamples: 500 },
+  // Maintenance logs label the vibration a day later: the gate's metric on them.
+  modelQuality: { metric: 'rmse', threshold: 0.5 },
+  alarmOptions: { maxFeatureDrift: { evaluationPeriods: 4, datapointsToAlarm: 3 } },
 });
 
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+applyNagPacks(app);
 app.synth();

@@ -176,6 +176,17 @@ for (const target of ['test', 'estimate']) {
   cost.tryFindObjectFile('package.json')?.addOverride(`nx.targets.${target}.dependsOn`, ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
 }
 
+// A dress rehearsal of the continuous-training loop over simulated days, from a synthesized app.
+const replay = new ToolPackage(root, {
+  name: 'replay',
+  description: 'Replay: plays simulated days of traffic through the continuous-training loop of a synthesized cdk.out.',
+  deps: ['@freshet/cost@0.0.0'],
+});
+// A consumer runs it on their own app: npx freshet-replay --app <cdk.out>.
+replay.addBins({ 'freshet-replay': 'lib/cli.js' });
+// The tests replay the app's Dev stage: Nx synthesizes it first.
+replay.tryFindObjectFile('package.json')?.addOverride('nx.targets.test.dependsOn', ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
+
 // README examples are whole apps that import sibling packages (rosetta compiles them against
 // the workspace, tools/examples synthesizes them): build those first. Not dependencies, which
 // would make cycles with the packages' own devDependency on @freshet/examples.

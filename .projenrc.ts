@@ -180,10 +180,13 @@ for (const target of ['test', 'estimate']) {
 const replay = new ToolPackage(root, {
   name: 'replay',
   description: 'Replay: plays simulated days of traffic through the continuous-training loop of a synthesized cdk.out.',
-  deps: ['@freshet/cost@0.0.0'],
+  deps: ['@freshet/cost@0.0.0', '@freshet/test-utils@0.0.0', '@aws-sdk/client-dynamodb@^3.1143.0'],
 });
 // A consumer runs it on their own app: npx freshet-replay --app <cdk.out>.
 replay.addBins({ 'freshet-replay': 'lib/cli.js' });
+// The issue-20 defect scenarios assert the fixed loop; they fail until the fixes merge, so the default run leaves them
+// out (run them with: cd tools/replay && npx jest -c test/loop-defects/jest.config.json). Delete this line to enable them.
+replay.jest?.addIgnorePattern('/test/loop-defects/');
 // The tests replay the app's Dev stage: Nx synthesizes it first.
 replay.tryFindObjectFile('package.json')?.addOverride('nx.targets.test.dependsOn', ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readApp } from './app/app-model';
 import { chooseLoop, RefusalError } from './app/capabilities';
-import { loadScenario, ScenarioError } from './scenario/scenario';
+import { rehearseTrigger } from './loop/trigger-rehearsal';
+import { renderReport } from './output/report';
+import { renderSummary, summarize } from './output/summary';
+import { DATA_PATH_KINDS, loadScenario, ScenarioError } from './scenario/scenario';
 
 export const USAGE = `Usage: freshet-replay --app <cdk.out> [--stage <name>] [--dataset <name>] --scenario <scenario.json> [--data <history.csv>] [--out <dir>] [--python <python>]
 Replays simulated days of traffic through the app's continuous-training loop (see tools/replay/README.md).`;
@@ -55,11 +59,17 @@ export async function main(argv: string[], write: (text: string) => void = (t) =
   }
   try {
     const app = readApp(options.app, options.stage);
-    const loop = chooseLoop(app, options.dataset, options.python);
     const scenario = loadScenario(options.scenario);
-    write(`${loop.monitorId}: ${loop.flavour}, ${loop.watchedAlarms.length} watched alarms, scenario ${scenario.name} (${scenario.days} days).\n`);
-    // The loop itself (serving, drift runs, retrains) is not implemented on this branch yet: say so, never pretend.
-    throw new RefusalError('The replay of the loop itself is not implemented yet (see tools/replay/README.md, "Status"): the app and the scenario were read and checked, nothing was run.');
+    const needsData = scenario.injections.some((i) => DATA_PATH_KINDS.includes(i.kind));
+    const loop = chooseLoop(app, options.dataset, options.python, { training: needsData });
+    const result = await rehearseTrigger(app, loop, scenario);
+    const summary = summarize(result, scenario);
+    fs.mkdirSync(options.out, { recursive: true });
+    fs.writeFileSync(path.join(options.out, 'timeline.json'), `${JSON.stringify({ app: options.app, stage: app.stage, monitor: loop.monitorId, scenario, summary, timeline: result.timeline }, null, 2)}\n`);
+    fs.writeFileSync(path.join(options.out, 'report.html'), renderReport(loop, scenario, result, summary));
+    write(renderSummary(summary));
+    write(`Wrote ${path.join(options.out, 'timeline.json')} and ${path.join(options.out, 'report.html')}.\n`);
+    return 0;
   } catch (e) {
     if (e instanceof RefusalError || e instanceof ScenarioError) {
       write(`freshet-replay: ${e.message}\n`);

@@ -82,11 +82,16 @@ test('refuses an app without a monitor', () => {
 
 test('the CLI exits 2 with the reason on a refusal or a bad scenario, before running anything', async () => {
   const out: string[] = [];
-  const scenario = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'replay-cli-')), 's.json');
-  fs.writeFileSync(scenario, '{\n  "days": 0,\n  "traffic": {"requestsPerHour": 1}\n}');
-  expect(await main(['--app', DEV_APP, '--stage', 'Dev', '--dataset', 'pollution', '--scenario', scenario], (t) => out.push(t))).toBe(2);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-cli-'));
+  const bad = path.join(dir, 'bad.json');
+  fs.writeFileSync(bad, '{\n  "days": 0,\n  "traffic": {"requestsPerHour": 1}\n}');
+  const dataPath = path.join(dir, 'data-path.json');
+  fs.writeFileSync(dataPath, JSON.stringify({ days: 3, traffic: { requestsPerHour: 1 }, injections: [{ kind: 'traffic-drop', fromDay: 1, requestsPerDay: 10 }] }));
+  // A scenario that trains (the data path) on a DeepAR loop: refused for the algorithm.
+  expect(await main(['--app', DEV_APP, '--stage', 'Dev', '--dataset', 'pollution', '--scenario', dataPath, '--out', dir], (t) => out.push(t))).toBe(2);
   expect(out.join('')).toMatch(/DeepAR/);
   out.length = 0;
-  expect(await main(['--app', consumer, '--scenario', scenario, '--python', PYTHON], (t) => out.push(t))).toBe(2);
-  expect(out.join('')).toMatch(/s.json:2: days must be between 1 and 366, not 0/);
+  expect(await main(['--app', consumer, '--scenario', bad, '--python', PYTHON, '--out', dir], (t) => out.push(t))).toBe(2);
+  expect(out.join('')).toMatch(/bad.json:2: days must be between 1 and 366, not 0/);
+  expect(fs.existsSync(path.join(dir, 'timeline.json'))).toBe(false);
 });

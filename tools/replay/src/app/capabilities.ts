@@ -9,7 +9,7 @@ export class RefusalError extends Error {}
  * case-insensitively) and checks that every part of it can run on this
  * machine; refuses with the reason otherwise. Never falls back to a fake.
  */
-export function chooseLoop(app: AppModel, dataset: string | undefined, python: string): LoopModel {
+export function chooseLoop(app: AppModel, dataset: string | undefined, python: string, options: { training?: boolean } = {}): LoopModel {
   if (app.loops.length === 0) {
     throw new RefusalError(`Stage ${app.stage} has no MonitorRetrainTrigger (no retrain trigger function): there is no loop to replay. Add a monitor to the app, or choose another stage.`);
   }
@@ -26,6 +26,8 @@ export function chooseLoop(app: AppModel, dataset: string | undefined, python: s
   if (loop.targetKind !== 'state-machine' || !loop.retrainStateMachine) {
     throw new RefusalError(`${loop.monitorId} retrains through ${loop.targetKind}; the replay runs RetrainPipeline state-machine targets only (a CodePipeline's stages are not in the cloud assembly).`);
   }
+  // A rehearsal that trains nothing (metric-level scenarios) does not need the algorithm.
+  if (options.training === false) return loop;
   switch (loop.flavour) {
     case 'deepar':
       throw new RefusalError(`${loop.monitorId} trains with SageMaker's built-in DeepAR (${loop.trainingImage}). That algorithm runs only inside SageMaker's container; no local equivalent exists, and the replay never fakes a model. Replay a dataset trained with XGBoost or AutoGluon.`);

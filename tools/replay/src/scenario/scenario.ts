@@ -9,7 +9,13 @@ export type Injection =
   | { kind: 'traffic-drop'; fromDay: number; requestsPerDay: number }
   | { kind: 'capture-stops'; fromDay: number }
   | { kind: 'training-fails'; fromDay: number; runs?: number }
-  | { kind: 'deployment-rolls-back'; fromDay: number; runs?: number };
+  | { kind: 'deployment-rolls-back'; fromDay: number; runs?: number }
+  | { kind: 'metric-level'; fromDay: number; metric: string; value: number };
+
+/** Injections that need the data path (serving, capture, the drift job); the rest act on metrics and runs. */
+export const DATA_PATH_KINDS: readonly Injection['kind'][] = [
+  'covariate-shift', 'category-mix', 'concept-drift', 'feature-null', 'traffic-drop', 'capture-stops', 'deployment-rolls-back',
+];
 
 export interface Scenario {
   readonly name: string;
@@ -22,6 +28,10 @@ export interface Scenario {
   /** Hours from a request to its ground truth landing. */
   readonly groundTruthDelayHours: number;
   readonly injections: Injection[];
+  /** Simulated hours a retrain run takes (start to end). */
+  readonly retrainHours: number;
+  /** The value each watched metric has while no metric-level injection is in force. */
+  readonly baselineLevels: Record<string, number>;
 }
 
 const KINDS: Record<Injection['kind'], Record<string, 'number' | 'string' | 'object' | 'string[]'>> = {
@@ -33,8 +43,9 @@ const KINDS: Record<Injection['kind'], Record<string, 'number' | 'string' | 'obj
   'capture-stops': {},
   'training-fails': {},
   'deployment-rolls-back': {},
+  'metric-level': { metric: 'string', value: 'number' },
 };
-const OPTIONAL: Record<string, 'number' | 'object' | 'string[]'> = { weights: 'object', unseen: 'string[]', offset: 'number', runs: 'number' };
+const OPTIONAL: Record<string, 'number' | 'object' | 'string[]'> = { weights: 'object', unseen: 'string[]', offset: 'number', runs: 'number', fromHour: 'number' };
 
 /** A scenario file that cannot be used: names the field, and the line when it came from a file. */
 export class ScenarioError extends Error {}
@@ -73,7 +84,7 @@ export function parseScenario(text: string, source = 'scenario', features?: stri
     throw new ScenarioError(`${where(field)} ${message}`);
   };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('(top level)', 'must be an object.');
-  const known = ['name', 'days', 'start', 'seed', 'traffic', 'groundTruthDelayHours', 'injections', '$comment'];
+  const known = ['name', 'days', 'start', 'seed', 'traffic', 'groundTruthDelayHours', 'injections', 'retrainHours', 'baselineLevels', '$comment'];
   for (const key of Object.keys(raw)) if (!known.includes(key)) fail(key, `is not a scenario field (fields: ${known.join(', ')}).`);
   const num = (field: string, value: unknown, min: number, max = Infinity): number => {
     if (typeof value !== 'number' || !Number.isFinite(value)) return fail(field, `must be a number, not ${JSON.stringify(value)}.`);
@@ -102,7 +113,7 @@ export function parseScenario(text: string, source = 'scenario', features?: stri
     if (!spec) fail(`${at}.kind`, `must be one of ${Object.keys(KINDS).join(', ')}, not ${JSON.stringify(inj.kind)}.`);
     num(`${at}.fromDay`, inj.fromDay, 0, days);
     for (const [field, type] of Object.entries(spec)) {
-      if (type === 'number') num(`${at}.${field}`, inj[field], field === 'stdDevs' || field === 'factor' ? -1000 : 0, field === 'share' ? 1 : 1e9);
+      if (type === 'number') num(`${at}.${field}`, inj[field], ['stdDevs', 'factor', 'value'].includes(field) ? -1e9 : 0, field === 'share' ? 1 : 1e9);
       else if (typeof inj[field] !== 'string' || inj[field] === '') fail(`${at}.${field}`, 'must be a non-empty string.');
     }
     for (const key of Object.keys(inj)) {
@@ -119,7 +130,14 @@ export function parseScenario(text: string, source = 'scenario', features?: stri
     if (inj.kind === 'category-mix' && !inj.weights && !inj.unseen) fail(at, 'category-mix needs weights or unseen.');
     injections.push(inj as Injection);
   });
+  const baselineLevels: Record<string, number> = {};
+  if (raw.baselineLevels !== undefined) {
+    if (raw.baselineLevels === null || typeof raw.baselineLevels !== 'object' || Array.isArray(raw.baselineLevels)) fail('baselineLevels', 'must be an object {metric: value}.');
+    for (const [metric, value] of Object.entries(raw.baselineLevels)) baselineLevels[metric] = num(`baselineLevels.${metric}`, value, -1e9, 1e9);
+  }
   return {
+    retrainHours: num('retrainHours', raw.retrainHours ?? 2, 0.1, 24 * 7),
+    baselineLevels,
     name: typeof raw.name === 'string' ? raw.name : source,
     days,
     start,
@@ -128,6 +146,11 @@ export function parseScenario(text: string, source = 'scenario', features?: stri
     groundTruthDelayHours: delay,
     injections,
   };
+}
+
+/** When an injection starts (epoch ms): its day, plus its optional hour of that day. */
+export function onsetOf(scenario: Scenario, injection: Injection): number {
+  return Date.parse(`${scenario.start}T00:00:00Z`) + injection.fromDay * 86_400_000 + ((injection as { fromHour?: number }).fromHour ?? 0) * 3_600_000;
 }
 
 /** The requests in one simulated hour, from the traffic profile and any traffic-drop in force. */

@@ -137,6 +137,8 @@ new ToolPackage(root, {
     '@aws-sdk/client-redshift-data@^3.1143.0',
     '@aws-sdk/client-sfn@^3.1143.0',
     'esbuild@^0.28.2',
+    // The replay benchmark times freshet-replay on the app's Dev stage.
+    '@freshet/replay@0.0.0',
   ],
   tasks: { bench: 'node lib/main.js' },
 });

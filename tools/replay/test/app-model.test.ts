@@ -95,3 +95,14 @@ test('the CLI exits 2 with the reason on a refusal or a bad scenario, before run
   expect(out.join('')).toMatch(/bad.json:2: days must be between 1 and 366, not 0/);
   expect(fs.existsSync(path.join(dir, 'timeline.json'))).toBe(false);
 });
+
+test('the consumer app (unstaged): the trigger rehearsal runs and its trigger starts a run after the drift alarm', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-consumer-run-'));
+  const out: string[] = [];
+  const scenario = path.resolve(__dirname, '..', 'scenarios', 'trigger-rehearsal.json');
+  expect(await main(['--app', consumer, '--scenario', scenario, '--out', dir], (t) => out.push(t))).toBe(0);
+  const { timeline } = JSON.parse(fs.readFileSync(path.join(dir, 'timeline.json'), 'utf8'));
+  const alarm = timeline.find((e: any) => e.kind === 'alarm' && e.state === 'ALARM');
+  expect(alarm.time).toBe('2026-01-15T02:00:00.000Z');
+  expect(timeline.find((e: any) => e.kind === 'trigger')).toMatchObject({ time: alarm.time, started: true });
+});

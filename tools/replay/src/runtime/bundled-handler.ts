@@ -22,8 +22,19 @@ export function loadBundledHandler(fn: BundledFunction, environment: Record<stri
     // load's clients with the first replay's endpoints); its own imports resolve from its folder.
     const module = { exports: {} as Record<string, unknown> };
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    // Bundles leave the AWS SDK out (Lambda's runtime provides it): beside the bundle first, else the replay's own copy.
+    const own = createRequire(entry);
+    const bundleRequire = (id: string) => {
+      try {
+        return own(id);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return require(id);
+      }
+    };
     new Function('exports', 'require', 'module', '__filename', '__dirname', fs.readFileSync(entry, 'utf8'))(
-      module.exports, createRequire(entry), module, entry, path.dirname(entry));
+      module.exports, bundleRequire, module, entry, path.dirname(entry));
     const loaded = module.exports as Record<string, any>;
     const handler = loaded[exportName];
     if (typeof handler !== 'function') throw new Error(`${fn.logicalId}'s bundle ${entry} exports no ${exportName}.`);

@@ -182,7 +182,14 @@ for (const target of ['test', 'estimate']) {
 const replay = new ToolPackage(root, {
   name: 'replay',
   description: 'Replay: plays simulated days of traffic through the continuous-training loop of a synthesized cdk.out.',
-  deps: ['@freshet/cost@0.0.0', '@freshet/test-utils@0.0.0', '@aws-sdk/client-dynamodb@^3.1143.0'],
+  deps: [
+    '@freshet/cost@0.0.0',
+    '@freshet/test-utils@0.0.0',
+    // The SDK clients Lambda's runtime gives the bundles (they leave the SDK out), and the storm table's setup.
+    '@aws-sdk/client-dynamodb@^3.1143.0',
+    '@aws-sdk/client-sfn@^3.1143.0',
+    '@aws-sdk/client-codepipeline@^3.1143.0',
+  ],
 });
 // A consumer runs it on their own app: npx freshet-replay --app <cdk.out>.
 replay.addBins({ 'freshet-replay': 'lib/cli.js' });

@@ -1,6 +1,7 @@
 import { runDriftBenchmark } from './drift/drift-benchmark';
 import { runIngestBenchmark } from './ingest/ingest-benchmark';
 import { runProxyBenchmark } from './proxy/proxy-benchmark';
+import { runReplayBenchmark } from './replay/replay-benchmark';
 
 /**
  * Runs every benchmark, or those named (`node lib/main.js drift`); each prints its
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   if (wanted('ingest')) await runIngestBenchmark();
   if (wanted('proxy')) await runProxyBenchmark();
   if (wanted('drift')) runDriftBenchmark();
+  if (wanted('replay')) await runReplayBenchmark();
 }
 
 main().catch((error) => {

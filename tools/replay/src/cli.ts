@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readApp } from './app/app-model';
+import { chooseLoop, RefusalError } from './app/capabilities';
+import { rehearseTrigger } from './loop/trigger-rehearsal';
+import { renderReport } from './output/report';
+import { renderSummary, summarize } from './output/summary';
+import { DATA_PATH_KINDS, loadScenario, ScenarioError } from './scenario/scenario';
+
+export const USAGE = `Usage: freshet-replay --app <cdk.out> [--stage <name>] [--dataset <name>] --scenario <scenario.json> [--data <history.csv>] [--out <dir>] [--python <python>]
+Replays simulated days of traffic through the app's continuous-training loop (see tools/replay/README.md).`;
+
+/** The options of one replay. */
+export interface ReplayOptions {
+  readonly app: string;
+  readonly stage?: string;
+  readonly dataset?: string;
+  readonly scenario: string;
+  readonly data?: string;
+  readonly out: string;
+  readonly python: string;
+}
+
+export function parseArgs(argv: string[]): ReplayOptions | 'help' {
+  const args = [...argv];
+  const values: Record<string, string> = {};
+  while (args.length > 0) {
+    const name = args.shift()!;
+    if (name === '--help' || name === '-h') return 'help';
+    if (!['--app', '--stage', '--dataset', '--scenario', '--data', '--out', '--python'].includes(name)) throw new Error(`Unknown argument ${name}.\n${USAGE}`);
+    const value = args.shift();
+    if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value.\n${USAGE}`);
+    values[name.slice(2)] = value;
+  }
+  if (!values.app) throw new Error(`--app is required.\n${USAGE}`);
+  if (!values.scenario) throw new Error(`--scenario is required.\n${USAGE}`);
+  return {
+    app: values.app,
+    stage: values.stage,
+    dataset: values.dataset,
+    scenario: values.scenario,
+    data: values.data,
+    out: values.out ?? 'replay',
+    python: values.python ?? path.resolve(__dirname, '..', '..', '..', '.venv', 'bin', 'python'),
+  };
+}
+
+/**
+ * Checks everything before anything runs: the app's loop, what this machine
+ * can run of it, the scenario. Returns the exit code: 0, 2 for a refusal or
+ * a bad input (the message says which field, line or part).
+ */
+export async function main(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const options = parseArgs(argv);
+  if (options === 'help') {
+    write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    const app = readApp(options.app, options.stage);
+    const scenario = loadScenario(options.scenario);
+    const needsData = scenario.injections.some((i) => DATA_PATH_KINDS.includes(i.kind));
+    const loop = chooseLoop(app, options.dataset, options.python, { training: needsData });
+    const result = await rehearseTrigger(app, loop, scenario);
+    const summary = summarize(result, scenario);
+    fs.mkdirSync(options.out, { recursive: true });
+    fs.writeFileSync(path.join(options.out, 'timeline.json'), `${JSON.stringify({ app: options.app, stage: app.stage, monitor: loop.monitorId, scenario, summary, timeline: result.timeline }, null, 2)}\n`);
+    fs.writeFileSync(path.join(options.out, 'report.html'), renderReport(loop, scenario, result, summary));
+    write(renderSummary(summary));
+    write(`Wrote ${path.join(options.out, 'timeline.json')} and ${path.join(options.out, 'report.html')}.\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof RefusalError || e instanceof ScenarioError) {
+      write(`freshet-replay: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (e) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,6 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { RunLock } from '@freshet/retrain-pipeline/lib/handlers/start-guard/run-lock';
 import { releaseEnded, startUnlessRunning } from '@freshet/retrain-pipeline/lib/handlers/start-guard.lambda';
+import { startJsonFaultProxy } from './json-fault-proxy';
 import { alarmEvent, executionEnded, REGION, TriggerHarness } from './trigger-harness';
 
 /**
@@ -64,4 +65,26 @@ test('a deployment start and a storm of 20 alarm events at once: one run, under 
   expect(results.filter((r) => r.started)).toHaveLength(1);
   expect(await harness.executions('RUNNING')).toHaveLength(1);
   expect(await harness.executions()).toHaveLength(1);
+});
+
+test('a throttled guard start and an alarm at once (the issue\'s interleaving): the guard holds the lock while the SDK retries, so the alarm skips', async () => {
+  const proxy = await startJsonFaultProxy(harness.moto.endpoint);
+  const throttled = new SFNClient({ endpoint: proxy.endpoint, region: REGION, credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake-secret' } });
+  try {
+    const trigger = harness.trigger('state-machine', {}, { lock: true });
+    proxy.failNext('StartExecution', 'ThrottlingException', 1);
+    const guardLock = new RunLock(harness.dynamodb, throttled, harness.lockTableName, harness.stateMachineArn, () => harness.clock);
+    const guarding = startUnlessRunning(guardLock, { reason: 'schedule', scheduledTime: '2026-03-02T08:00:00Z' });
+    // The guard has the lock and its StartExecution was throttled (the SDK backs off): the alarm comes now.
+    while (!(await guardLock.holder()) || proxy.operations.filter((o) => o === 'StartExecution').length === 0) await new Promise((r) => setTimeout(r, 5));
+    const triggered = await trigger(alarmEvent({ at: harness.clock }));
+    const guarded = await guarding;
+    expect(triggered).toMatchObject({ started: false, reason: 'in-flight' });
+    expect(guarded).toMatchObject({ started: true });
+    expect(proxy.operations.filter((o) => o === 'StartExecution')).toHaveLength(2);
+    expect(await harness.executions('RUNNING')).toHaveLength(1);
+  } finally {
+    throttled.destroy();
+    await proxy.stop();
+  }
 });

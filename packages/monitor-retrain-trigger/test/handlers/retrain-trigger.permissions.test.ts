@@ -134,7 +134,12 @@ test('the state machine target: start, an in-flight skip, a duplicate, a failed 
     'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:ListExecutions', 'states:StartExecution', 'states:DescribeExecution', 'monitoring:DescribeAlarms',
   ]));
   const synthesizedMachine = variables[ENVIRONMENT.stateMachineArn];
-  const names = { [TABLE]: variables[ENVIRONMENT.tableName], [stateMachineArn]: synthesizedMachine, [ALARM]: alarmName, ...(await executionNames(synthesizedMachine)) };
+  const names = {
+    [TABLE]: variables[ENVIRONMENT.tableName],
+    [stateMachineArn]: synthesizedMachine,
+    [ALARM]: alarmName,
+    ...(await executionNames(synthesizedMachine)),
+  };
   const decisions = await ledger.evaluateRequests(model, requests, path, names);
   expect(formatDenials(decisions)).toBe('');
   expect(ledger.unmapped).toEqual([]);
@@ -164,7 +169,7 @@ test('a RetrainPipeline target: the trigger takes the pipeline\'s run lock, and 
       [ENVIRONMENT.runLockTableName]: LOCK_TABLE,
       [ENVIRONMENT.cooldownSeconds]: '60',
       [ENVIRONMENT.dailyCap]: '10',
-    }),
+    }, () => clock),
     now: () => clock,
     log: () => undefined,
   });
@@ -184,8 +189,11 @@ test('a RetrainPipeline target: the trigger takes the pipeline\'s run lock, and 
   expect(requests.filter((r) => r.service === 'dynamodb' && r.params.TableName === LOCK_TABLE).map((r) => r.operation)).toContain('PutItem');
   const synthesizedMachine = String(variables[ENVIRONMENT.stateMachineArn]);
   const names = {
-    [TABLE]: variables[ENVIRONMENT.tableName], [LOCK_TABLE]: variables[ENVIRONMENT.runLockTableName], [stateMachineArn]: synthesizedMachine,
-    [ALARM]: alarmName, ...(await executionNames(synthesizedMachine)),
+    [TABLE]: variables[ENVIRONMENT.tableName],
+    [LOCK_TABLE]: variables[ENVIRONMENT.runLockTableName],
+    [stateMachineArn]: synthesizedMachine,
+    [ALARM]: alarmName,
+    ...(await executionNames(synthesizedMachine)),
   };
   const decisions = await ledger.evaluateRequests(model, requests, path, names);
   expect(formatDenials(decisions)).toBe('');

@@ -73,10 +73,10 @@ test('a throttled guard start and an alarm at once (the issue\'s interleaving): 
   try {
     const trigger = harness.trigger('state-machine', {}, { lock: true });
     proxy.failNext('StartExecution', 'ThrottlingException', 1);
-    const guardLock = new RunLock(harness.dynamodb, throttled, harness.lockTableName, harness.stateMachineArn, () => harness.clock);
-    const guarding = startUnlessRunning(guardLock, { reason: 'schedule', scheduledTime: '2026-03-02T08:00:00Z' });
+    const throttledLock = new RunLock(harness.dynamodb, throttled, harness.lockTableName, harness.stateMachineArn, () => harness.clock);
+    const guarding = startUnlessRunning(throttledLock, { reason: 'schedule', scheduledTime: '2026-03-02T08:00:00Z' });
     // The guard has the lock and its StartExecution was throttled (the SDK backs off): the alarm comes now.
-    while (!(await guardLock.holder()) || proxy.operations.filter((o) => o === 'StartExecution').length === 0) await new Promise((r) => setTimeout(r, 5));
+    while (!(await throttledLock.holder()) || proxy.operations.filter((o) => o === 'StartExecution').length === 0) await new Promise((r) => setTimeout(r, 5));
     const triggered = await trigger(alarmEvent({ at: harness.clock }));
     const guarded = await guarding;
     expect(triggered).toMatchObject({ started: false, reason: 'in-flight' });

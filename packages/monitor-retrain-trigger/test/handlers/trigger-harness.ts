@@ -107,7 +107,7 @@ export class TriggerHarness {
   /** The trigger as the function builds it, with the test's clock and log sink. */
   public trigger(kind: 'state-machine' | 'code-pipeline', limits?: { cooldownSeconds?: number; dailyCap?: number }, options: { lock?: boolean } = {}): RetrainTriggerHandler {
     return createRetrainTriggerHandler({
-      ...dependenciesFromEnvironment(this.environment(kind, limits, options)),
+      ...dependenciesFromEnvironment(this.environment(kind, limits, options), () => this.clock),
       now: () => this.clock,
       log: (line) => this.lines.push(line),
     });

@@ -25,8 +25,8 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** The trigger's collaborators from the function's environment (clients honour `AWS_ENDPOINT_URL_*`). */
-export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): RetrainTriggerDependencies {
+/** The trigger's collaborators from the function's environment (clients honour `AWS_ENDPOINT_URL_*`); `now` is the run lock's clock too. */
+export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()): RetrainTriggerDependencies {
   const kind = required(env, ENVIRONMENT.targetKind);
   let target: RetrainTargetApi;
   const dynamodb = new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS });
@@ -34,7 +34,7 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
     const sfn = new SFNClient({ maxAttempts: SDK_MAX_ATTEMPTS });
     const arn = required(env, ENVIRONMENT.stateMachineArn);
     const lockTable = env[ENVIRONMENT.runLockTableName];
-    target = new StateMachineTarget(sfn, arn, lockTable ? new RunLock(dynamodb, sfn, lockTable, arn) : undefined);
+    target = new StateMachineTarget(sfn, arn, lockTable ? new RunLock(dynamodb, sfn, lockTable, arn, now) : undefined);
   } else if (kind === TARGET_KINDS.codePipeline) {
     target = new CodePipelineTarget(new CodePipelineClient({ maxAttempts: SDK_MAX_ATTEMPTS }), required(env, ENVIRONMENT.pipelineName));
   } else {

@@ -80,7 +80,7 @@ const retrainPipeline = new ConstructPackage(root, {
   name: 'retrain-pipeline',
   description: 'Freshet RetrainPipeline: the continuous-training workflow with AutoML, an accuracy gate and safe deployment.',
   freshetDeps: [core, glueEtl, redshiftWarehouse],
-  lambdaDeps: ['@aws-sdk/client-sfn'],
+  lambdaDeps: ['@aws-sdk/client-sfn', '@aws-sdk/client-dynamodb'],
   devDeps: ['@types/aws-lambda@^8.10.0', 'aws-local-stepfunctions@^3.0.0', EXAMPLES],
 });
 

@@ -118,4 +118,11 @@ export interface MonitorRetrainTriggerProps extends DriftMonitorProps {
    * @default 3
    */
   readonly dailyCap?: number;
+  /**
+   * How often the trigger tries a pending retrain again while its alarm stays
+   * in ALARM (a start refused for in-flight, cooldown or the daily cap, or a
+   * run that did not succeed); the end of every run of the target retries too.
+   * @default Duration.minutes(15)
+   */
+  readonly retryInterval?: Duration;
 }

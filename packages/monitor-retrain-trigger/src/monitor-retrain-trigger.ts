@@ -8,7 +8,7 @@ import { MonitorRetrainTriggerProps } from './monitor-retrain-trigger-props';
 import { RetrainTrigger } from './trigger';
 
 /** Why the trigger skips an alarm (RetrainTrigger.metricSkipped). */
-const SKIP_REASONS = ['in-flight', 'cooldown', 'daily-cap', 'duplicate', 'not-alarm'];
+const SKIP_REASONS = ['in-flight', 'cooldown', 'daily-cap', 'duplicate', 'not-alarm', 'alarm-ok'];
 
 /**
  * Watches one served model and retrains it when its inputs drift or its
@@ -65,6 +65,7 @@ export class MonitorRetrainTrigger extends Construct {
       alarms: this.retrainAlarms,
       cooldown: props.cooldown,
       dailyCap: props.dailyCap,
+      retryInterval: props.retryInterval,
       removalPolicy: props.removalPolicy,
       alarmOptions: this.sharedAlarmOptions(props.alarmOptions),
     });

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
-import { AlarmFactory, AlgorithmImages, CheckovSkips, DatasetSchema, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
+import { AlarmFactory, AlgorithmImages, CheckovSkips, DataRemovalPolicy, DatasetSchema, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -17,6 +18,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DataExtract } from './data-extract';
 import { GateFunction } from './handlers/gate-function';
+import { START_GUARD_ENVIRONMENT } from './handlers/start-guard/environment-names';
 import { StartGuardFunction } from './handlers/start-guard-function';
 import { ApprovalMode, RetrainPipelineProps } from './retrain-pipeline-props';
 import { METRICS, PRIMARY_METRICS, RetrainWorkflow } from './retrain-workflow';
@@ -36,6 +38,13 @@ const SCRIPTS_EXCLUDE = ['tests', 'conftest.py', 'pytest.ini', 'requirements.txt
  * approval, rolls it out to an endpoint with blue/green guardrails, and
  * notifies on every outcome. An EventBridge Scheduler schedule starts it
  * through a guard that skips a start while a run is in flight.
+ *
+ * One run at a time: every starter (the schedule's and the deployments' start
+ * guard, MonitorRetrainTrigger) takes the run lock, one item in
+ * `runLockTable` written with a condition, before StartExecution. The lock
+ * names the execution that holds it; a rule on the execution ending gives it
+ * back, and a starter takes over a lock whose execution DescribeExecution
+ * finds ended.
  *
  * Endpoint config ownership: CloudFormation (ModelEndpoint) owns the initial
  * model and endpoint config; the workflow owns every one it creates (named
@@ -61,6 +70,10 @@ export class RetrainPipeline extends Construct {
   public readonly gateFunction: lambda.Function;
   /** The Lambda function the schedule invokes: it starts a run unless one is in flight. */
   public readonly startGuardFunction: lambda.Function;
+  /** The run lock: one item naming the execution that may run; every starter takes it before StartExecution. */
+  public readonly runLockTable: dynamodb.Table;
+  /** The rule that gives the run lock back when an execution ends. */
+  public readonly runEndRule: events.Rule;
   /** Where failed guard invocations go. */
   public readonly startGuardDeadLetterQueue: sqs.Queue;
   /** The schedule that starts runs. */
@@ -200,6 +213,7 @@ export class RetrainPipeline extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    this.runLockTable = this.createRunLockTable(props);
     const guardLogs = new SecureLogGroup(this, 'StartGuardLogs', { encryptionKey: this.encryptionKey, removalPolicy: props.removalPolicy });
     this.startGuardFunction = new StartGuardFunction(this, 'StartGuardFunction', {
       description: `Starts a ${schema.name} retraining run unless one is in flight`,
@@ -209,19 +223,18 @@ export class RetrainPipeline extends Construct {
       // One guard at a time, so two near-simultaneous starts cannot both see "nothing running".
       reservedConcurrentExecutions: 1,
       deadLetterQueue: this.startGuardDeadLetterQueue,
-      environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      environment: {
+        [START_GUARD_ENVIRONMENT.stateMachineArn]: this.stateMachine.stateMachineArn,
+        [START_GUARD_ENVIRONMENT.lockTableName]: this.runLockTable.tableName,
+      },
       logGroup: guardLogs,
       role: this.functionRole('StartGuardRole', guardLogs, `Runs the ${schema.name} retraining start guard`),
     });
-    this.stateMachine.grantStartExecution(this.startGuardFunction);
+    this.grantRunLock(this.startGuardFunction);
     this.skipCheckovOnFunctions();
     // Lambda sends failed events to the KMS-encrypted dead-letter queue as the function's role.
     this.encryptionKey.grant(this.startGuardFunction, 'kms:Decrypt', 'kms:GenerateDataKey');
-    this.startGuardFunction.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'ListRunningExecutions',
-      actions: ['states:ListExecutions'],
-      resources: [this.stateMachine.stateMachineArn],
-    }));
+    this.runEndRule = this.createRunEndRule();
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
@@ -291,6 +304,66 @@ export class RetrainPipeline extends Construct {
   }
 
   /**
+   * Lets a starter start runs under the run lock, as the start guard does:
+   * read, take and give back the lock item (and use the key it is encrypted
+   * with), see whether the holder's execution still runs, list the running
+   * executions, and start one. MonitorRetrainTrigger calls it for a
+   * RetrainPipeline target and passes `runLockTable.tableName` to its function.
+   */
+  public grantRunLock(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resourceArns: [this.runLockTable.tableArn] });
+    this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+    this.stateMachine.grantStartExecution(grantee);
+    iam.Grant.addToPrincipal({ grantee, actions: ['states:ListExecutions'], resourceArns: [this.stateMachine.stateMachineArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['states:DescribeExecution'], resourceArns: [this.executionArnPattern()] });
+  }
+
+  /** `arn:...:execution:<state machine name>:*`: the executions of this state machine. */
+  private executionArnPattern(): string {
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  private createRunLockTable(props: RetrainPipelineProps): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'RunLock', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: DataRemovalPolicy.of(this, props.removalPolicy),
+    });
+    NagAcknowledgements.add(table, [{
+      id: 'NIST.800.53.R5-DynamoDBInBackupPlan',
+      reason: 'The table holds one lock item naming the execution that may run, rebuilt by the next start. '
+        + 'Compensating control: point-in-time recovery (35 days), a retained table and a KMS key.',
+    }]);
+    return table;
+  }
+
+  /** Gives the run lock back when an execution ends: the guard, invoked with the Step Functions event. */
+  private createRunEndRule(): events.Rule {
+    const rule = new events.Rule(this, 'RunEndRule', {
+      description: `Gives the ${this.schema.name} run lock back when a retraining run ends`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+    });
+    rule.addTarget(new targets.LambdaFunction(this.startGuardFunction, {
+      deadLetterQueue: this.startGuardDeadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(6),
+    }));
+    return rule;
+  }
+
+  /**
    * Retrains after each successful deployment of the given stacks (a code
    * change reaching them): an EventBridge rule on their CloudFormation
    * `CREATE_COMPLETE` / `UPDATE_COMPLETE` events invokes the start guard, so
@@ -353,9 +426,9 @@ export class RetrainPipeline extends Construct {
       { id: 'CKV_AWS_117', comment: 'The gate computes a decision from its input and calls no AWS API or network resource, so it needs no VPC.' },
     ]);
     CheckovSkips.add(this.startGuardFunction, [
-      { id: 'CKV_AWS_117', comment: 'The guard calls only the Step Functions API over TLS with a role limited to this state machine; no VPC resource to reach.' },
-      { id: 'CKV_AWS_173', comment: 'Its one variable is the state machine ARN, no secret; Lambda encrypts it at rest with the AWS managed key.' },
-      { id: 'CKV_AWS_45', comment: 'False positive on the state machine ARN, the only variable: it is an identifier, not a secret.' },
+      { id: 'CKV_AWS_117', comment: 'The guard calls only the Step Functions and DynamoDB APIs over TLS with a role limited to this state machine and its lock table; no VPC resource to reach.' },
+      { id: 'CKV_AWS_173', comment: 'Its variables are the state machine ARN and the lock table name, no secret; Lambda encrypts them at rest with the AWS managed key.' },
+      { id: 'CKV_AWS_45', comment: 'False positive on the state machine ARN and the lock table name, the only variables: identifiers, not secrets.' },
     ]);
     const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
     if (policy) {
@@ -570,14 +643,15 @@ export class RetrainPipeline extends Construct {
     });
     for (const fn of [this.gateFunction, this.startGuardFunction]) {
       WildcardPermissions.acknowledgeRolePolicy(fn.role as iam.Role, {
-        reason: 'X-Ray trace segments take no resource, and the KMS grants CDK generates end in wildcards of the action name. '
-          + 'Compensating control: every other action is scoped to this workflow state machine or queue.',
-        allowedFindings: ['Resource::*', 'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'],
+        reason: 'X-Ray trace segments take no resource, the KMS grants CDK generates end in wildcards of the action name, and the '
+          + 'guard describes the lock holder\'s execution, named per run (<state machine>:*). '
+          + 'Compensating control: every other action is scoped to this workflow state machine, its executions, its lock table or queue.',
+        allowedFindings: ['Resource::*', 'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*', 'Resource::*:execution:*'],
       });
       NagAcknowledgements.add(fn, [{
         id: 'NIST.800.53.R5-LambdaInsideVPC',
-        reason: 'The function calls only AWS APIs (Step Functions) over TLS, signed with its role, and holds no data. '
-          + 'Compensating control: a least-privilege role scoped to one state machine, and X-Ray tracing.',
+        reason: 'The function calls only AWS APIs (Step Functions, DynamoDB) over TLS, signed with its role, and holds no data. '
+          + 'Compensating control: a least-privilege role scoped to one state machine and its lock table, and X-Ray tracing.',
       }]);
     }
     NagAcknowledgements.add(this.gateFunction, [

@@ -1,9 +1,12 @@
+import { RetrainPipeline } from '@freshet/retrain-pipeline';
 import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENVIRONMENT, PIPELINE_VARIABLES, TARGET_KINDS } from '../handlers/retrain-trigger/environment-names';
+import { RUN_END } from '../handlers/retrain-trigger/trigger-events';
 
 /** What a bound target gives the trigger function. */
 export interface RetrainTargetConfig {
@@ -13,6 +16,8 @@ export interface RetrainTargetConfig {
   readonly name: string;
   /** The function's environment variables that name the target. */
   readonly environment: Record<string, string>;
+  /** The events of the target's runs ending: a run's end settles it and retries a pending request. */
+  readonly runEndPattern: events.EventPattern;
 }
 
 /**
@@ -34,7 +39,10 @@ export abstract class RetrainTarget {
   /**
    * A Step Functions state machine, such as `RetrainPipeline.stateMachine`:
    * StartExecution with the input `{ "reason": "<alarm name>: <reason>" }`,
-   * named `alarm-<alarm name>-<event id>`.
+   * named `alarm-<alarm name>-<event id>`. The state machine of a
+   * RetrainPipeline is started under the pipeline's run lock
+   * (`RetrainPipeline.runLockTable`), the lock its schedule and deployment
+   * starts take, so two runs never overlap.
    */
   public static stateMachine(stateMachine: sfn.IStateMachine): RetrainTarget {
     return new StateMachineRetrainTarget(stateMachine);
@@ -74,15 +82,33 @@ class StateMachineRetrainTarget extends RetrainTarget {
     super();
   }
 
-  public bind(_scope: Construct, grantee: iam.IGrantable): RetrainTargetConfig {
+  public bind(scope: Construct, grantee: iam.IGrantable): RetrainTargetConfig {
     const arn = this.stateMachine.stateMachineArn;
-    this.stateMachine.grantStartExecution(grantee);
-    iam.Grant.addToPrincipal({ grantee, actions: ['states:ListExecutions'], resourceArns: [arn] });
+    const pipeline = this.stateMachine.node.scope;
+    const environment: Record<string, string> = { [ENVIRONMENT.targetKind]: TARGET_KINDS.stateMachine, [ENVIRONMENT.stateMachineArn]: arn };
+    if (pipeline instanceof RetrainPipeline && pipeline.stateMachine === this.stateMachine) {
+      // The pipeline's own lock: start, list, describe, and the lock item.
+      pipeline.grantRunLock(grantee);
+      environment[ENVIRONMENT.runLockTableName] = pipeline.runLockTable.tableName;
+    } else {
+      this.stateMachine.grantStartExecution(grantee);
+      iam.Grant.addToPrincipal({ grantee, actions: ['states:ListExecutions'], resourceArns: [arn] });
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['states:DescribeExecution'],
+        resourceArns: [Stack.of(scope).formatArn({ service: 'states', resource: 'execution', resourceName: `${Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      });
+    }
     return {
       kind: TARGET_KINDS.stateMachine,
       // arn:<partition>:states:<region>:<account>:stateMachine:<name>: the name, as the function reads it.
       name: Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName!,
-      environment: { [ENVIRONMENT.targetKind]: TARGET_KINDS.stateMachine, [ENVIRONMENT.stateMachineArn]: arn },
+      environment,
+      runEndPattern: {
+        source: ['aws.states'],
+        detailType: [RUN_END.stateMachine.detailType],
+        detail: { stateMachineArn: [arn], status: [...RUN_END.stateMachine.states] },
+      },
     };
   }
 }
@@ -96,7 +122,7 @@ class CodePipelineRetrainTarget extends RetrainTarget {
     const arn = this.pipeline?.pipelineArn ?? Stack.of(scope).formatArn({ service: 'codepipeline', resource: this.pipelineName });
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['codepipeline:StartPipelineExecution', 'codepipeline:ListPipelineExecutions'],
+      actions: ['codepipeline:StartPipelineExecution', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution'],
       resourceArns: [arn],
     });
     if (this.pipeline instanceof codepipeline.Pipeline) {
@@ -106,6 +132,11 @@ class CodePipelineRetrainTarget extends RetrainTarget {
       kind: TARGET_KINDS.codePipeline,
       name: this.pipelineName,
       environment: { [ENVIRONMENT.targetKind]: TARGET_KINDS.codePipeline, [ENVIRONMENT.pipelineName]: this.pipelineName },
+      runEndPattern: {
+        source: ['aws.codepipeline'],
+        detailType: [RUN_END.codePipeline.detailType],
+        detail: { pipeline: [this.pipelineName], state: [...RUN_END.codePipeline.states] },
+      },
     };
   }
 }

@@ -16,14 +16,24 @@ export interface RetrainTriggerProps {
   /**
    * No trigger-started run within this time of the last one (runs the
    * schedule started do not count here; they count as in flight while they run).
+   * A run that fails, times out or is stopped gives its cooldown back.
    * @default Duration.hours(6)
    */
   readonly cooldown?: Duration;
   /**
-   * At most this many trigger-started runs per UTC day.
+   * At most this many trigger-started runs per UTC day. A run that does not
+   * succeed gives its count back, and at most this many such runs are retried a day.
    * @default 3
    */
   readonly dailyCap?: number;
+  /**
+   * How often a pending retrain request is tried again while its alarm stays
+   * in ALARM (a start refused for in-flight, cooldown or the daily cap, or a
+   * run that failed). The end of every run of the target retries it at once
+   * too; this is the backstop. Whole minutes, at least 1.
+   * @default Duration.minutes(15)
+   */
+  readonly retryInterval?: Duration;
   /**
    * The alarms on the trigger itself (function errors, dead letters).
    * @default - alarms on, notifying an encrypted topic of the trigger's own

@@ -22,10 +22,16 @@ const NAMESPACE = 'Freshet/RetrainTrigger';
  * for exactly those alarms invokes a Lambda function that starts the target
  * (a RetrainPipeline state machine or a CodePipeline V2) under storm control:
  *
- * - single-flight: no start while a run of the target is in flight, whoever started it;
- * - a cooldown after each trigger-started run (default 6 h);
+ * - single-flight: no start while a run of the target is in flight, whoever started it
+ *   (for a RetrainPipeline, under the pipeline's run lock that its own starts take too);
+ * - a cooldown after each trigger-started run (default 6 h), given back by a run that fails;
  * - a daily cap (default 3 per UTC day);
  * - dedupe of re-delivered events by their id.
+ *
+ * A retrain is never lost: each alarm's request stays pending until a run
+ * started after its transition succeeds. While the alarm stays in ALARM, the
+ * end of every run of the target and a retry rule (every `retryInterval`,
+ * default 15 minutes) try it again under the same storm control.
  *
  * The decision is one conditional write to a DynamoDB item, so it holds for
  * concurrent invocations and across restarts. Every skip is logged with its
@@ -38,6 +44,12 @@ export class RetrainTrigger extends Construct {
   public readonly function: lambda.Function;
   /** The rule that routes the alarms' state changes to the function. */
   public readonly rule: events.Rule;
+  /** The rule that tries a pending retrain request again every `retryInterval`. */
+  public readonly retryRule: events.Rule;
+  /** The rule that tells the function a run of the target ended (it settles the cooldown and retries). */
+  public readonly runEndRule: events.Rule;
+  /** How often a pending request is tried again. */
+  public readonly retryInterval: Duration;
   /** The storm-control state: one claim item, one record per event id. */
   public readonly table: dynamodb.Table;
   /** Events the function failed on after its retries, and events EventBridge could not deliver. */
@@ -55,12 +67,15 @@ export class RetrainTrigger extends Construct {
   /** The target's name, the `Target` dimension of the decision metrics. */
   public readonly targetName: string;
   private readonly watched: cloudwatch.IAlarm[] = [];
+  /** DescribeAlarms on exactly the watched alarms (a retry checks they are still in ALARM). */
+  private readonly describeAlarms: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: RetrainTriggerProps) {
     super(scope, id);
     this.cooldown = props.cooldown ?? Duration.hours(6);
     this.dailyCap = props.dailyCap ?? 3;
-    validateLimits(this.cooldown, this.dailyCap);
+    this.retryInterval = props.retryInterval ?? Duration.minutes(15);
+    validateLimits(this.cooldown, this.dailyCap, this.retryInterval);
 
     this.encryptionKey = new SecureKey(this, 'Key', { description: `Encrypts the retrain trigger state, dead letters and logs of ${this.node.path}`, removalPolicy: props.removalPolicy });
     this.encryptionKey.grantCloudWatchLogs();
@@ -69,11 +84,21 @@ export class RetrainTrigger extends Construct {
     this.logGroup = new SecureLogGroup(this, 'Logs', { encryptionKey: this.encryptionKey, removalPolicy: props.removalPolicy });
 
     const role = this.createRole();
+    this.describeAlarms = new iam.PolicyStatement({ sid: 'DescribeWatchedAlarms', actions: ['cloudwatch:DescribeAlarms'] });
+    role.addToPolicy(this.describeAlarms);
     const target = props.target.bind(this, role);
     this.targetName = target.name;
     this.function = this.createFunction(role, target);
     this.skipCheckovOnFunction();
     this.rule = this.createRule();
+    this.retryRule = this.routeToFunction(new events.Rule(this, 'RetryRule', {
+      description: `Tries a pending retrain request again while its alarm stays in ALARM (${this.node.path})`,
+      schedule: events.Schedule.rate(this.retryInterval),
+    }));
+    this.runEndRule = this.routeToFunction(new events.Rule(this, 'RunEndRule', {
+      description: `Runs of ${target.name} that ended: settles the cooldown and retries a pending request (${this.node.path})`,
+      eventPattern: target.runEndPattern,
+    }));
     this.alarms = this.createAlarms(props);
     for (const alarm of props.alarms ?? []) this.addAlarm(alarm);
     this.node.addValidation({
@@ -84,7 +109,10 @@ export class RetrainTrigger extends Construct {
 
   /** Watches one more alarm: its transitions into ALARM start a retrain (under storm control). */
   public addAlarm(alarm: cloudwatch.IAlarm): void {
-    if (!this.watched.includes(alarm)) this.watched.push(alarm);
+    if (!this.watched.includes(alarm)) {
+      this.watched.push(alarm);
+      this.describeAlarms.addResources(alarm.alarmArn);
+    }
   }
 
   /** The alarms watched so far. */
@@ -99,7 +127,7 @@ export class RetrainTrigger extends Construct {
 
   /**
    * TriggerSkipped for one reason (Sum): `in-flight`, `cooldown`, `daily-cap`,
-   * `duplicate` or `not-alarm`.
+   * `duplicate`, `not-alarm`, or `alarm-ok` (a pending retry dropped because its alarms left ALARM).
    */
   public metricSkipped(reason: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -199,6 +227,11 @@ export class RetrainTrigger extends Construct {
         detail: { state: { value: ['ALARM'] } },
       },
     });
+    return this.routeToFunction(rule);
+  }
+
+  /** The function as the rule's target; undeliverable events go to the dead-letter queue. */
+  private routeToFunction(rule: events.Rule): events.Rule {
     rule.addTarget(new targets.LambdaFunction(this.function, {
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 185,
@@ -224,9 +257,10 @@ export class RetrainTrigger extends Construct {
 
   private acknowledgeFindings(role: iam.Role): void {
     WildcardPermissions.acknowledgeRolePolicy(role, {
-      reason: 'X-Ray trace segments take no resource. Compensating control: every other action is named and scoped to this '
-        + 'trigger\'s table, queue, key and log group and to the one target.',
-      allowedFindings: ['Resource::*'],
+      reason: 'X-Ray trace segments take no resource; the target\'s executions are named per run (<state machine>:*), and the KMS grants CDK '
+        + 'generates end in wildcards of the action name. Compensating control: every other action is named and scoped to this '
+        + 'trigger\'s table, queue, key and log group, the watched alarms and the one target (its lock table and executions).',
+      allowedFindings: ['Resource::*', 'Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*', 'Resource::*:execution:*'],
     });
     NagAcknowledgements.add(this.function, [{
       id: 'NIST.800.53.R5-LambdaInsideVPC',
@@ -246,7 +280,11 @@ export class RetrainTrigger extends Construct {
   }
 }
 
-function validateLimits(cooldown: Duration, dailyCap: number): void {
+function validateLimits(cooldown: Duration, dailyCap: number, retryInterval: Duration): void {
+  const minutes = retryInterval.toMilliseconds() / 60_000;
+  if (!Number.isInteger(minutes) || minutes < 1) {
+    throw new Error(`RetrainTrigger retryInterval is ${retryInterval.toHumanString()}; give whole minutes, at least 1 (e.g. Duration.minutes(15)).`);
+  }
   if (!Number.isInteger(cooldown.toMilliseconds() / 1000)) {
     throw new Error(`RetrainTrigger cooldown is ${cooldown.toHumanString()}; give whole seconds (e.g. Duration.hours(6)).`);
   }

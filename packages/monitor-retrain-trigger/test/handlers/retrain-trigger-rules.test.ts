@@ -6,7 +6,20 @@ const LIMITS = { cooldownSeconds: 6 * 3600, dailyCap: 3, staleStartSeconds: 900 
 const NOON = Date.parse('2026-03-02T12:00:00Z') / 1000;
 
 function claim(overrides: Partial<Claim>): Claim {
-  return { version: 1, lastStart: NOON - 7 * 3600, day: '2026-03-02', dayCount: 1, claimedBy: 'e1', claimState: 'started', ...overrides };
+  return {
+    version: 1,
+    lastStart: NOON - 7 * 3600,
+    day: '2026-03-02',
+    dayCount: 1,
+    claimedBy: 'e1',
+    claimState: 'started',
+    failDay: '',
+    failCount: 0,
+    pendingAlarms: [],
+    pendingLatest: 0,
+    pendingVersion: 0,
+    ...overrides,
+  };
 }
 
 describe('the storm decision', () => {

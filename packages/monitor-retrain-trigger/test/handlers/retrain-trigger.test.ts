@@ -215,6 +215,30 @@ describe('the CodePipeline target', () => {
     expect(await trigger(alarmEvent())).toMatchObject({ started: true });
   });
 
+  test('an old execution still in progress behind 39 newer ones (40 in all) skips the event as in-flight (issue 22 item 8)', async () => {
+    const oldest = harness.codepipeline.addExecution(PIPELINE, 'InProgress');
+    for (let i = 0; i < 39; i++) harness.codepipeline.addExecution(PIPELINE, i % 2 === 0 ? 'Succeeded' : 'Failed');
+    const trigger = harness.trigger('code-pipeline');
+    expect(await trigger(alarmEvent())).toMatchObject({ started: false, reason: 'in-flight', detail: `${oldest.pipelineExecutionId} is running` });
+    expect(harness.codepipeline.executions).toHaveLength(40);
+    // Paged until it was seen: no execution was left unread.
+    const lists = harness.codepipeline.calls.filter((c) => c.operation === 'ListPipelineExecutions');
+    expect(lists.length).toBeGreaterThanOrEqual(1);
+    oldest.status = 'Succeeded';
+    expect(await trigger(alarmEvent())).toMatchObject({ started: true });
+    expect(harness.codepipeline.executions).toHaveLength(41);
+  });
+
+  test('the in-flight check follows nextToken across pages: 250 ended executions, the oldest in progress', async () => {
+    const oldest = harness.codepipeline.addExecution(PIPELINE, 'InProgress');
+    for (let i = 0; i < 250; i++) harness.codepipeline.addExecution(PIPELINE, 'Superseded');
+    const trigger = harness.trigger('code-pipeline');
+    expect(await trigger(alarmEvent())).toMatchObject({ started: false, reason: 'in-flight', detail: `${oldest.pipelineExecutionId} is running` });
+    const lists = harness.codepipeline.calls.filter((c) => c.operation === 'ListPipelineExecutions');
+    expect(lists).toHaveLength(3);
+    expect(lists[1].body.nextToken).toBeDefined();
+  });
+
   test('a throttled start is retried by the SDK and succeeds', async () => {
     harness.codepipeline.failNext('StartPipelineExecution', 'ThrottlingException', 2);
     const trigger = harness.trigger('code-pipeline');

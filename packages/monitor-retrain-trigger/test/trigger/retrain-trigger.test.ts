@@ -24,7 +24,8 @@ describe('the rule', () => {
   test('matches the watched alarms going into ALARM, including one added after construction, and nothing else', () => {
     const { stack, alarms } = stateMachineTrigger();
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // The alarm rule, the retry rule and the run-end rule.
+    template.resourceCountIs('AWS::Events::Rule', 3);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         'source': ['aws.cloudwatch'],
@@ -116,30 +117,36 @@ describe('the function', () => {
 });
 
 describe('least privilege', () => {
-  test('a state machine target: start and list executions of that state machine, and the storm items of that table', () => {
-    const { stack, stateMachine, trigger } = stateMachineTrigger();
+  test('a state machine target: start, list and describe executions of that state machine, the storm items of that table, and the watched alarms', () => {
+    const { stack, stateMachine, trigger, alarms } = stateMachineTrigger();
     const statements = roleStatements(Template.fromStack(stack));
     const machine = { Ref: logicalId(stack, stateMachine) };
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:StartExecution', Resource: machine }));
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'states:ListExecutions', Resource: machine }));
+    const describe = statements.find((s) => s.Action === 'states:DescribeExecution');
+    expect(JSON.stringify(describe.Resource)).toMatch(/:execution:/);
+    expect(statements).toContainEqual(expect.objectContaining({
+      Action: 'cloudwatch:DescribeAlarms',
+      Resource: alarms.map((alarm) => ({ 'Fn::GetAtt': [logicalId(stack, alarm), 'Arn'] })),
+    }));
     expect(statements).toContainEqual(expect.objectContaining({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       Resource: { 'Fn::GetAtt': [logicalId(stack, trigger.table), 'Arn'] },
     }));
     const actions = statements.flatMap((s) => [].concat(s.Action));
-    expect(actions.filter((a: string) => a.startsWith('states:')).sort()).toEqual(['states:ListExecutions', 'states:StartExecution']);
+    expect(actions.filter((a: string) => a.startsWith('states:')).sort()).toEqual(['states:DescribeExecution', 'states:ListExecutions', 'states:StartExecution']);
     expect(actions.filter((a: string) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(actions.some((a: string) => a.startsWith('codepipeline:'))).toBe(false);
     // The only `*` resource is X-Ray's, which takes none.
     expect(statements.filter((s) => s.Resource === '*').flatMap((s) => [].concat(s.Action)).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
-  test('a CodePipeline target: start and list executions of that pipeline only', () => {
+  test('a CodePipeline target: start, list and get executions of that pipeline only', () => {
     const { stack, pipeline } = pipelineTrigger();
     const statements = roleStatements(Template.fromStack(stack));
     const pipelineStatements = statements.filter((s) => [].concat(s.Action).some((a: string) => a.startsWith('codepipeline:')));
     expect(pipelineStatements).toEqual([expect.objectContaining({
-      Action: ['codepipeline:StartPipelineExecution', 'codepipeline:ListPipelineExecutions'],
+      Action: ['codepipeline:StartPipelineExecution', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution'],
       Resource: stack.resolve(pipeline.pipelineArn),
     })]);
     expect(statements.flatMap((s) => [].concat(s.Action)).some((a: string) => a.startsWith('states:'))).toBe(false);
@@ -150,7 +157,7 @@ describe('least privilege', () => {
     new RetrainTrigger(stack, 'Trigger', { target: RetrainTarget.codePipelineNamed('team-retrain'), alarms: [driftAlarm(stack, 'Drift')] });
     const template = Template.fromStack(stack);
     expect(roleStatements(template)).toContainEqual(expect.objectContaining({
-      Action: ['codepipeline:StartPipelineExecution', 'codepipeline:ListPipelineExecutions'],
+      Action: ['codepipeline:StartPipelineExecution', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution'],
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':codepipeline:us-east-1:123456789012:team-retrain']] },
     }));
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ TARGET_KIND: 'code-pipeline', PIPELINE_NAME: 'team-retrain' }) } });
@@ -159,6 +166,44 @@ describe('least privilege', () => {
   test('a pipeline name that is an ARN fails with what to give instead', () => {
     expect(() => RetrainTarget.codePipelineNamed('arn:aws:codepipeline:us-east-1:123456789012:retrain'))
       .toThrow(/give the pipeline's name, not its ARN/);
+  });
+});
+
+describe('the retry (issue 20, failure 1)', () => {
+  test('a retry rule every 15 minutes by default, and a rule on the state machine\'s runs ending, both invoking the function', () => {
+    const { stack, stateMachine, trigger } = stateMachineTrigger();
+    const template = Template.fromStack(stack);
+    const rules = template.toJSON().Resources;
+    const retry = rules[logicalId(stack, trigger.retryRule)].Properties;
+    expect(retry.ScheduleExpression).toBe('rate(15 minutes)');
+    const ended = rules[logicalId(stack, trigger.runEndRule)].Properties;
+    expect(ended.EventPattern).toEqual({
+      'source': ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      'detail': { stateMachineArn: [{ Ref: logicalId(stack, stateMachine) }], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+    });
+    for (const rule of [retry, ended]) {
+      expect(rule.Targets).toEqual([expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(stack, trigger.function), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, trigger.deadLetterQueue), 'Arn'] } },
+      })]);
+    }
+  });
+
+  test('retryInterval sets the tick; a CodePipeline target\'s runs end through its own event', () => {
+    const { stack, trigger } = stateMachineTrigger({ retryInterval: Duration.minutes(5) });
+    expect(Template.fromStack(stack).toJSON().Resources[logicalId(stack, trigger.retryRule)].Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    const piped = pipelineTrigger();
+    const ended = Template.fromStack(piped.stack).toJSON().Resources[logicalId(piped.stack, piped.trigger.runEndRule)].Properties;
+    expect(ended.EventPattern).toEqual({
+      'source': ['aws.codepipeline'],
+      'detail-type': ['CodePipeline Pipeline Execution State Change'],
+      'detail': { pipeline: [{ Ref: logicalId(piped.stack, piped.pipeline) }], state: ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED'] },
+    });
+  });
+
+  test('a retryInterval that is not whole minutes fails with what to give', () => {
+    expect(() => stateMachineTrigger({ retryInterval: Duration.seconds(30) })).toThrow(/retryInterval is 30 seconds; give whole minutes, at least 1/);
   });
 });
 

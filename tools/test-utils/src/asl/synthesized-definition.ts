@@ -120,7 +120,7 @@ function selectStateMachine(template: CfnTemplate, selector: StateMachineSelecto
  *   with the real shapes for IAM (`:iam::<account>:role/<id>`), S3
  *   (`:s3:::<bucket>`), Lambda (`:function:<id>`), SNS (`:<id>`), KMS
  *   (`:key/key-<id>`), Step Functions (`:stateMachine:<id>`) and log groups
- *   (`:log-group:<id>:*`).
+ *   (`:log-group:<id>:*`) and alarms (`:alarm:<id>`).
  * - `Fn::GetAtt X.Name`/`.TopicName`/`.QueueName`/…Name: the logical id
  *   (buckets: lowercased); any other attribute: `<logicalId>.<attribute>`.
  */
@@ -144,6 +144,7 @@ export function fakeReference(logicalId: string, type: string, attribute: string
       case 'AWS::IoT::TopicRule': return `arn:${partition}:iot:${region}:${account}:rule/${logicalId}`;
       case 'AWS::Scheduler::Schedule': return `arn:${partition}:scheduler:${region}:${account}:schedule/default/${logicalId}`;
       case 'AWS::SecretsManager::Secret': return `arn:${partition}:secretsmanager:${region}:${account}:secret:${logicalId}`;
+      case 'AWS::CloudWatch::Alarm': return `arn:${partition}:cloudwatch:${region}:${account}:alarm:${logicalId}`;
       default: {
         const [, service = 'unknown', resourceType = 'resource'] = type.split('::');
         // The ARN's service prefix where it differs from the CloudFormation namespace.

@@ -72,7 +72,10 @@ export function awsRequestPermissions(
       switch (request.operation) {
         // CloudWatch metrics have no resource; policies scope them by namespace.
         case 'PutMetricData': return { calls: [call('cloudwatch:PutMetricData', '*', { 'cloudwatch:namespace': String(p.Namespace) })] };
-        case 'DescribeAlarms': return { calls: [call('cloudwatch:DescribeAlarms', '*')] };
+        // By name: one call per alarm ARN, so a policy scoped to the alarms is evaluated as IAM does.
+        case 'DescribeAlarms': return Array.isArray(p.AlarmNames) && p.AlarmNames.length > 0
+          ? { calls: (p.AlarmNames as string[]).map((alarm) => call('cloudwatch:DescribeAlarms', `arn:${partition}:cloudwatch:${region}:${account}:alarm:${name(alarm)}`)) }
+          : { calls: [call('cloudwatch:DescribeAlarms', '*')] };
         default: return unmapped;
       }
     case 'states':
@@ -110,7 +113,7 @@ export function awsRequestPermissions(
       }
     case 'codepipeline':
       switch (request.operation) {
-        case 'StartPipelineExecution': case 'ListPipelineExecutions': case 'GetPipeline':
+        case 'StartPipelineExecution': case 'ListPipelineExecutions': case 'GetPipeline': case 'GetPipelineExecution':
           return { calls: [call(`codepipeline:${request.operation}`, `arn:${partition}:codepipeline:${region}:${account}:${name(p.name ?? p.pipelineName)}`)] };
         default: return unmapped;
       }

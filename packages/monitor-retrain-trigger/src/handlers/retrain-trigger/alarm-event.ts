@@ -27,6 +27,8 @@ export interface AlarmTransition {
   readonly state: string;
   /** `<alarm name>: <the state reason>`, as RetrainPipeline records it. */
   readonly reason: string;
+  /** Epoch seconds of the alarm's state change (the event's time when it has none). */
+  readonly alarmTime?: number;
 }
 
 /**
@@ -49,7 +51,15 @@ export function parseAlarmEvent(event: AlarmStateChangeEvent): AlarmTransition {
     alarmName,
     state,
     reason: `${alarmName}: ${stateReason}`.slice(0, MAX_REASON_LENGTH),
+    alarmTime: epochSeconds(event.detail?.state?.timestamp) ?? epochSeconds(event.time),
   };
+}
+
+/** CloudWatch writes `2026-03-02T08:00:00.000+0000`; Date.parse wants the offset with a colon. */
+function epochSeconds(time: string | undefined): number | undefined {
+  if (!time) return undefined;
+  const parsed = Date.parse(time.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(parsed) ? undefined : Math.floor(parsed / 1000);
 }
 
 /**

@@ -11,6 +11,8 @@ export const ENVIRONMENT = {
   pipelineName: 'PIPELINE_NAME',
   cooldownSeconds: 'COOLDOWN_SECONDS',
   dailyCap: 'DAILY_CAP',
+  /** The RetrainPipeline's run lock table (a state machine target that is a RetrainPipeline's only). */
+  runLockTableName: 'RUN_LOCK_TABLE_NAME',
 } as const;
 
 /** The values of `TARGET_KIND`. */

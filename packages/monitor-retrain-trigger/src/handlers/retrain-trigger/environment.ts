@@ -1,6 +1,9 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { RunLock } from '@freshet/retrain-pipeline/lib/handlers/start-guard/run-lock';
+import { AlarmStates } from './alarm-states';
 import { ENVIRONMENT, TARGET_KINDS } from './environment-names';
 import { CodePipelineTarget, RetrainTargetApi, StateMachineTarget } from './retrain-targets';
 import { RetrainTriggerDependencies } from './retrain-trigger';
@@ -22,12 +25,16 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** The trigger's collaborators from the function's environment (clients honour `AWS_ENDPOINT_URL_*`). */
-export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): RetrainTriggerDependencies {
+/** The trigger's collaborators from the function's environment (clients honour `AWS_ENDPOINT_URL_*`); `now` is the run lock's clock too. */
+export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()): RetrainTriggerDependencies {
   const kind = required(env, ENVIRONMENT.targetKind);
   let target: RetrainTargetApi;
+  const dynamodb = new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS });
   if (kind === TARGET_KINDS.stateMachine) {
-    target = new StateMachineTarget(new SFNClient({ maxAttempts: SDK_MAX_ATTEMPTS }), required(env, ENVIRONMENT.stateMachineArn));
+    const sfn = new SFNClient({ maxAttempts: SDK_MAX_ATTEMPTS });
+    const arn = required(env, ENVIRONMENT.stateMachineArn);
+    const lockTable = env[ENVIRONMENT.runLockTableName];
+    target = new StateMachineTarget(sfn, arn, lockTable ? new RunLock(dynamodb, sfn, lockTable, arn, now) : undefined);
   } else if (kind === TARGET_KINDS.codePipeline) {
     target = new CodePipelineTarget(new CodePipelineClient({ maxAttempts: SDK_MAX_ATTEMPTS }), required(env, ENVIRONMENT.pipelineName));
   } else {
@@ -40,7 +47,8 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
   }
   return {
     target,
-    table: new StormControlTable(new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS }), required(env, ENVIRONMENT.tableName)),
+    table: new StormControlTable(dynamodb, required(env, ENVIRONMENT.tableName)),
+    alarms: new AlarmStates(new CloudWatchClient({ maxAttempts: SDK_MAX_ATTEMPTS })),
     limits: { cooldownSeconds, dailyCap, staleStartSeconds: STALE_START_SECONDS },
   };
 }

@@ -28,9 +28,11 @@ const ledger = new PermissionLedger('retrain-pipeline (workflow executions)');
 let stocks: Subject;
 let pollution: Subject;
 let pollutionManual: Subject;
+let stocksManual: Subject;
 
 beforeAll(() => {
   stocks = subject(stocksPipeline());
+  stocksManual = subject(stocksPipeline(false, ApprovalMode.MANUAL));
   pollution = subject(pollutionPipeline());
   pollutionManual = subject(pollutionPipeline(ApprovalMode.MANUAL));
 });
@@ -59,11 +61,34 @@ const STOCKS_SCENARIOS: [string, FakeAwsOptions][] = [
   ['training fails', { evaluation: GOOD, failures: { 'sagemaker:createTrainingJob.sync': new FakeServiceError('States.TaskFailed', 'AlgorithmError') } }],
 ];
 
+/** The package status updates (approve once serving, reject otherwise) each scenario must make, by state. */
+const PACKAGE_UPDATES: Record<string, string[]> = {
+  'passing run deployed with guardrails': ['state "Approve model"'],
+  'rolled back by the guardrails': ['state "Reject model"'],
+  'endpoint ends Failed': ['state "Reject model"'],
+  'UpdateEndpoint fails': ['state "Reject model"'],
+};
+
 describe('every call of the stocks workflow is allowed by the policies it synthesizes', () => {
-  test.each(STOCKS_SCENARIOS)('%s', async (_name, options) => {
+  test.each(STOCKS_SCENARIOS)('%s', async (name, options) => {
     const { run, decisions } = await runAndEvaluate(stocks, { currentEndpointConfig: 'ct-stocks-config-previous', ...options });
     expect(run.calls.length).toBeGreaterThan(0);
     expect(decisions.length).toBeGreaterThanOrEqual(run.calls.length);
+    // The model package status updates are among the calls evaluated.
+    const updates = decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source);
+    expect(updates).toEqual(PACKAGE_UPDATES[name] ?? []);
+    expect(formatDenials(decisions)).toBe('');
+  });
+});
+
+describe('every call of the stocks workflow with manual approval is allowed', () => {
+  test.each([
+    ['approved by a reviewer, then rolled back (Reject model)', { approvalStatuses: ['Approved'], deployment: DeploymentOutcome.ROLLS_BACK }, ['state "Reject model"']],
+    ['approved by a reviewer and deployed', { approvalStatuses: ['PendingManualApproval', 'Approved'] }, []],
+    ['not approved in time (Withdraw model)', { approvalStatuses: ['PendingManualApproval'] }, ['state "Withdraw model"']],
+  ] as [string, Partial<FakeAwsOptions>, string[]][])('%s', async (_name, options, expected) => {
+    const { decisions } = await runAndEvaluate(stocksManual, { evaluation: GOOD, champion: CHAMPION, currentEndpointConfig: 'ct-stocks-config-previous', ...options });
+    expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(expected);
     expect(formatDenials(decisions)).toBe('');
   });
 });
@@ -71,6 +96,12 @@ describe('every call of the stocks workflow is allowed by the policies it synthe
 describe('every call of the pollution workflow is allowed', () => {
   test('automatic approval', async () => {
     const { decisions } = await runAndEvaluate(pollution, { evaluation: { wql: 0.12, mape: 0.18 } });
+    expect(formatDenials(decisions)).toBe('');
+  });
+
+  test('manual approval, not given in time: the package is withdrawn', async () => {
+    const { decisions } = await runAndEvaluate(pollutionManual, { evaluation: { wql: 0.12, mape: 0.18 }, approvalStatuses: ['PendingManualApproval'] });
+    expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(['state "Withdraw model"']);
     expect(formatDenials(decisions)).toBe('');
   });
 

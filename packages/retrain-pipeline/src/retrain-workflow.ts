@@ -53,13 +53,21 @@
  *   leaves $.cleanupError and goes on.
  *
  * ISOLATION: every CreateModel, the training job and the processing jobs set EnableNetworkIsolation
- * (the transform job inherits its model's); with VPC props, each also gets a VpcConfig.
+ * (the transform job inherits its model's); with VPC props, each also gets a VpcConfig. A serverless
+ * deployTo (deployTo.serverless) is the exception SageMaker imposes: its "Create model" has neither.
+ *
+ * SERVERLESS deployTo: the endpoint configs carry each variant's ServerlessConfig (memory, max and
+ * provisioned concurrency from the target) and no KmsKeyId or DataCaptureConfig; Update endpoint carries
+ * no DeploymentConfig (SageMaker updates serverless endpoints all at once, with no alarm rollback).
+ * An update that fails leaves the endpoint InService on its previous config with a FailureReason:
+ * "Deployment rolled back" then reports DeploymentFailed, and the run discards the new config and model
+ * and rejects the package, as for a real-time rollback.
  *
  * STATE DATA: $.input, $.algorithmHyperparameters, $.run {id, token, <kind> names, trainingUri, modelsUri, ...},
  * $.snapshotUri, $.preprocess, $.training {jobName, modelDataUrl}, $.transform, $.evaluate, $.evaluation {metrics},
  * $.gate, $.modelPackage {arn}, $.approval, $.endpoint, $.endpointStatus, $.error.
  */
-import { Algorithm, DatasetSchema, EndpointDeploymentTarget, EndpointVariantTarget, TrafficShiftingMode } from '@freshet/core';
+import { Algorithm, DatasetSchema, deploymentTargetProblems, EndpointDeploymentTarget, EndpointVariantTarget, TrafficShiftingMode } from '@freshet/core';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -181,6 +189,10 @@ export class RetrainWorkflow extends Construct {
   constructor(scope: Construct, id: string, ctx: RetrainWorkflowContext) {
     super(scope, id);
     this.ctx = ctx;
+    const targetProblems = ctx.deployTo ? deploymentTargetProblems(ctx.deployTo) : [];
+    if (targetProblems.length > 0) {
+      throw new Error(`Invalid deployTo of ${scope.node.path}:\n${targetProblems.map((p) => `  - ${p}`).join('\n')}`);
+    }
 
     this.failed = new sfn.Fail(this, 'Failed', { comment: 'The run failed; the failure notification carries the error and cause', errorPath: '$.error.Error', causePath: '$.error.Cause' });
     this.notifyFailure = new tasks.SnsPublish(this, 'Notify failure', {
@@ -751,13 +763,16 @@ export class RetrainWorkflow extends Construct {
     // What this run created and nothing serves yet is deleted on the way to the failure notification.
     const discardModel = this.discard('Discard new model', 'deleteModel', 'ModelName', '$.run.model', modelArn, rejectModel);
     const discardConfig = this.discard('Discard new config', 'deleteEndpointConfig', 'EndpointConfigName', '$.run.endpointConfig', endpointConfigArn, discardModel);
+    // SageMaker refuses network isolation and a VPC on serverless endpoints' models.
+    const isolated = target.networkIsolation ?? !target.serverless;
     const createModel = this.sdk('Create model', 'sagemaker', 'createModel', {
-      comment: `The model the endpoint ${target.endpointName} serves, run as its model role`,
+      comment: `The model the endpoint ${target.endpointName} serves, run as its model role${isolated ? '' : ' (without network isolation: the endpoint is serverless)'}`,
       parameters: {
         'ModelName.$': '$.run.model',
         'ExecutionRoleArn': target.modelExecutionRole.roleArn,
         'PrimaryContainer': this.container('$.training.modelDataUrl'),
-        ...this.modelIsolation(),
+        ...(isolated ? { EnableNetworkIsolation: true } : {}),
+        ...(target.serverless ? {} : { VpcConfig: this.vpcConfig() }),
       },
       iamResources: [modelArn],
     }, rejectModel);
@@ -776,7 +791,9 @@ export class RetrainWorkflow extends Construct {
       additionalIamStatements: [new iam.PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [endpointConfigArn] })],
     }, discardModel);
     const updateEndpoint = this.sdk('Update endpoint', 'sagemaker', 'updateEndpoint', {
-      comment: 'Blue/green update with the guardrails of the target; alarms roll it back',
+      comment: target.serverless
+        ? 'All at once (serverless endpoints take no DeploymentConfig); an update that fails leaves the endpoint InService on its previous config'
+        : 'Blue/green update with the guardrails of the target; alarms roll it back',
       parameters: {
         'EndpointName': target.endpointName,
         'EndpointConfigName.$': '$.run.endpointConfig',
@@ -792,9 +809,13 @@ export class RetrainWorkflow extends Construct {
       resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName', 'name.$': '$.EndpointName' },
       resultPath: '$.endpointStatus',
     }, rejectModel);
+    // A serverless update has no alarm rollback: one that fails leaves the endpoint InService on its previous config.
     const rolledBack = new sfn.Pass(this, 'Deployment rolled back', {
       comment: 'The endpoint serves its previous config again, so the new config and model serve nothing',
-      parameters: {
+      parameters: target.serverless ? {
+        'Error': 'DeploymentFailed',
+        'Cause.$': `States.Format('${target.endpointName} stayed on {} ({}): the update to {} failed (DescribeEndpoint FailureReason says why)', $.endpointStatus.configName, $.endpointStatus.status, $.run.endpointConfig)`,
+      } : {
         'Error': 'DeploymentRolledBack',
         'Cause.$': `States.Format('${target.endpointName} rolled back to {} ({}) instead of {}', $.endpointStatus.configName, $.endpointStatus.status, $.run.endpointConfig)`,
       },
@@ -1041,7 +1062,8 @@ export class RetrainWorkflow extends Construct {
 /** UpdateEndpoint's DeploymentConfig (API shape) from the target's guardrails; undefined means SageMaker's default all-at-once blue/green. */
 function deploymentConfig(target: EndpointDeploymentTarget): any {
   const g = target.guardrails;
-  if (!g) {
+  // Serverless endpoints refuse guardrails: SageMaker updates them all at once.
+  if (!g || target.serverless) {
     return undefined;
   }
   return {

@@ -2,7 +2,7 @@ import { FakeServiceError, formatDenials, PermissionLedger, PermissionModel, run
 import { Stack } from 'aws-cdk-lib';
 import { ApprovalMode } from '../../src';
 import { DeploymentOutcome, FakeAws, FakeAwsOptions } from './fixtures/fake-aws';
-import { pollutionPipeline, stocksPipeline, SynthesizedPipeline } from './fixtures/pipelines';
+import { pollutionPipeline, stocksPipeline, stocksServerlessPipeline, SynthesizedPipeline } from './fixtures/pipelines';
 
 /**
  * Issue 14: every Task call the execution scenarios make, recorded by the
@@ -29,8 +29,10 @@ let stocks: Subject;
 let pollution: Subject;
 let pollutionManual: Subject;
 let stocksManual: Subject;
+let stocksServerless: Subject;
 
 beforeAll(() => {
+  stocksServerless = subject(stocksServerlessPipeline());
   stocks = subject(stocksPipeline());
   stocksManual = subject(stocksPipeline(false, ApprovalMode.MANUAL));
   pollution = subject(pollutionPipeline());
@@ -88,6 +90,23 @@ describe('every call of the stocks workflow with manual approval is allowed', ()
     ['not approved in time (Withdraw model)', { approvalStatuses: ['PendingManualApproval'] }, ['state "Withdraw model"']],
   ] as [string, Partial<FakeAwsOptions>, string[]][])('%s', async (_name, options, expected) => {
     const { decisions } = await runAndEvaluate(stocksManual, { evaluation: GOOD, champion: CHAMPION, currentEndpointConfig: 'ct-stocks-config-previous', ...options });
+    expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(expected);
+    expect(formatDenials(decisions)).toBe('');
+  });
+});
+
+describe('every call of the workflow deploying to a serverless endpoint (ModelEndpoint\'s own target and model role) is allowed', () => {
+  test.each([
+    ['first model: creates the serverless endpoint', { endpointExists: false }, ['state "Approve model"']],
+    ['update', { endpointExists: true, currentEndpointConfig: 'ct-stocks-config-previous', champion: CHAMPION }, ['state "Approve model"']],
+    ['failed update, kept on the previous config', { endpointExists: true, currentEndpointConfig: 'ct-stocks-config-previous', deployment: DeploymentOutcome.FAILS_KEEPS_PREVIOUS }, ['state "Reject model"']],
+  ] as [string, Partial<FakeAwsOptions>, string[]][])('%s', async (_name, options, expected) => {
+    const aws = new FakeAws({ evaluation: GOOD, ...options });
+    const run = await runStateMachine(stocksServerless.pipeline.definition, { executionName: 'nightly-2026-11-23', taskResponses: aws.taskResponses(stocksServerless.pipeline.definition) });
+    // Here the model role is ModelEndpoint's: its service-side calls (reading the artifact) are proven too.
+    const decisions = await ledger.evaluateRun(stocksServerless.model, run, stocksServerless.role);
+    const actions = new Set(decisions.map((d) => d.call.action));
+    for (const action of ['sagemaker:CreateEndpointConfig', 'sagemaker:CreateModel', 'iam:PassRole']) expect(actions).toContain(action);
     expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(expected);
     expect(formatDenials(decisions)).toBe('');
   });

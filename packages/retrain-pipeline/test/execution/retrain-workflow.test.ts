@@ -1,7 +1,10 @@
 import { FakeServiceError, runStateMachine, StateMachineExecution, TaskCall } from '@freshet/test-utils';
 import { ApprovalMode } from '../../src';
 import { DeploymentOutcome, FakeAws, FakeAwsOptions, FakeModelRegistry } from './fixtures/fake-aws';
-import { expectedName, pollutionPipeline, STOCKS_ENDPOINT, STOCKS_ROLLBACK_ALARM, stocksPipeline, stocksXgboostPipeline, SynthesizedPipeline } from './fixtures/pipelines';
+import {
+  expectedName, pollutionPipeline, STOCKS_ENDPOINT, STOCKS_ROLLBACK_ALARM, stocksPipeline, stocksServerlessPipeline, stocksXgboostPipeline,
+  SynthesizedPipeline,
+} from './fixtures/pipelines';
 
 /**
  * Acceptance item 4: the state machine definition exactly as written to
@@ -597,6 +600,96 @@ describe('stocks, first model: an account with no endpoint and no model package 
     expect(execution.visited.slice(-6)).toEqual(['Create endpoint', 'Discard new config', 'Discard new model', 'Reject model', 'Notify failure', 'Failed']);
     expect(aws.deletedEndpoints).toEqual([]);
     expect(aws.published[0].message).toMatchObject({ error: 'SageMaker.ResourceLimitExceededException' });
+  });
+});
+
+describe('stocks on a serverless endpoint (EndpointCompute.serverless with ModelSource.fromFirstTraining; issue 21, section 2)', () => {
+  let serverless: SynthesizedPipeline;
+  beforeAll(() => {
+    serverless = stocksServerlessPipeline();
+  });
+  const CHAMPION = { arn: CHAMPION_ARN, metricName: 'rmse', metricValue: 3.5 };
+
+  async function runServerless(options: Partial<FakeAwsOptions>, executionName: string): Promise<{ run: StateMachineExecution; aws: FakeAws }> {
+    const aws = new FakeAws({ evaluation: GOOD_METRICS, endpointExists: false, ...options });
+    const execution = await runStateMachine(serverless.definition, { executionName, taskResponses: aws.taskResponses(serverless.definition) });
+    return { run: execution, aws };
+  }
+
+  test('the first passing run creates a serverless endpoint: ServerlessConfig from the endpoint\'s compute, no key, capture, isolation or VPC', async () => {
+    const { run: execution, aws } = await runServerless({}, 'first-run');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited[execution.visited.length - 1]).toBe('Deployed');
+    const model = expectedName(PREFIX, 'model', 'first-run');
+    const config = expectedName(PREFIX, 'config', 'first-run');
+    const createModel = onlyCall(execution, 'Create model');
+    expect(createModel).toMatchObject({ ModelName: model, ExecutionRoleArn: serverless.modelRoleArn });
+    // SageMaker refuses both on serverless endpoints.
+    expect(createModel.EnableNetworkIsolation).toBeUndefined();
+    expect(createModel.VpcConfig).toBeUndefined();
+    // The batch-transform candidate is still isolated: only the serving model is not.
+    expect(onlyCall(execution, 'Create candidate model').EnableNetworkIsolation).toBe(true);
+    expect(onlyCall(execution, 'Create endpoint config')).toEqual({
+      EndpointConfigName: config,
+      ProductionVariants: [{ VariantName: 'primary', ModelName: model, InitialVariantWeight: 1, ServerlessConfig: { MemorySizeInMB: 3072, MaxConcurrency: 5 } }],
+      Tags: [{ Key: 'freshet:baseline-uri', Value: `s3://${serverless.lakeBucketName}/baselines/first-run/` }],
+    });
+    expect(onlyCall(execution, 'Create endpoint')).toEqual({ EndpointName: STOCKS_ENDPOINT, EndpointConfigName: config });
+    expect(aws.createdEndpoints).toEqual([{ name: STOCKS_ENDPOINT, config }]);
+    expect(onlyCall(execution, 'Approve model')).toMatchObject({ ModelApprovalStatus: 'Approved' });
+    expect(aws.published.map((m) => m.message)).toEqual([expect.objectContaining({ outcome: 'deployed', endpoint: STOCKS_ENDPOINT })]);
+  });
+
+  test('a later run updates it all at once: UpdateEndpoint has no DeploymentConfig, and the run waits for InService on the new config', async () => {
+    const firstConfig = expectedName(PREFIX, 'config', 'first-run');
+    const { run: execution, aws } = await runServerless({ endpointExists: true, currentEndpointConfig: firstConfig, champion: CHAMPION }, 'second-run');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited[execution.visited.length - 1]).toBe('Deployed');
+    expect(onlyCall(execution, 'Update endpoint')).toEqual({
+      EndpointName: STOCKS_ENDPOINT, EndpointConfigName: expectedName(PREFIX, 'config', 'second-run'), RetainAllVariantProperties: false,
+    });
+    expect(onlyCall(execution, 'Create endpoint config').ProductionVariants[0].ServerlessConfig).toEqual({ MemorySizeInMB: 3072, MaxConcurrency: 5 });
+    // Updating, then InService on the new config.
+    expect(callsTo(execution, 'Check endpoint')).toHaveLength(2);
+    expect(aws.endpointConfig).toBe(expectedName(PREFIX, 'config', 'second-run'));
+    expect(aws.deletedEndpointConfigs).toEqual([firstConfig]);
+    expect(aws.registry.newestApproved('stocks-models')?.arn).toBe('arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8');
+  });
+
+  test('an update that fails leaves the endpoint InService on its previous config: the run discards the new config and model, rejects the package, '
+    + 'notifies the failure, and the next run is gated against the model that still serves', async () => {
+    const firstConfig = expectedName(PREFIX, 'config', 'first-run');
+    const registry = new FakeModelRegistry(CHAMPION);
+    const { run: execution, aws } = await runServerless({
+      endpointExists: true, currentEndpointConfig: firstConfig, registry, deployment: DeploymentOutcome.FAILS_KEEPS_PREVIOUS,
+    }, 'bad-run');
+    const config = expectedName(PREFIX, 'config', 'bad-run');
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('DeploymentFailed');
+    expect(execution.cause).toBe(`${STOCKS_ENDPOINT} stayed on ${firstConfig} (InService): the update to ${config} failed (DescribeEndpoint FailureReason says why)`);
+    expect(execution.visited.slice(-7)).toEqual(['Endpoint updated?', 'Deployment rolled back', 'Discard new config', 'Discard new model', 'Reject model', 'Notify failure', 'Failed']);
+    expect(onlyCall(execution, 'Update endpoint').DeploymentConfig).toBeUndefined();
+    expect(aws.endpointConfig).toBe(firstConfig);
+    expect(aws.deletedEndpointConfigs).toEqual([config]);
+    expect(registry.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+    expect(aws.published.map((m) => [m.message.outcome, m.message.error])).toEqual([['failed', 'DeploymentFailed']]);
+
+    const next = await runServerless({ endpointExists: true, currentEndpointConfig: firstConfig, registry, evaluation: { ...GOOD_METRICS, rmse: 3.3 } }, 'next-run');
+    expect(onlyCall(next.run, 'Describe champion')).toEqual({ ModelPackageName: CHAMPION_ARN });
+    expect(next.run.status).toBe('SUCCEEDED');
+  });
+
+  test('an endpoint that ends Failed after the update rejects the package too', async () => {
+    const { run: execution, aws } = await runServerless({
+      endpointExists: true, currentEndpointConfig: expectedName(PREFIX, 'config', 'first-run'), champion: CHAMPION, deployment: DeploymentOutcome.FAILS,
+    }, 'failed-run');
+    expect(execution.status).toBe('FAILED');
+    expect(execution.visited.slice(-4)).toEqual(['Deployment failed', 'Reject model', 'Notify failure', 'Failed']);
+    expect(aws.registry.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+  });
+
+  test('a serverless target that asks for guardrails is refused at synth, naming what to change', () => {
+    expect(() => stocksPipeline(false, ApprovalMode.AUTOMATIC, { serverless: true })).toThrow(/is serverless.*remove guardrails, or use a real-time endpoint/s);
   });
 });
 

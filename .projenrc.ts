@@ -81,7 +81,8 @@ const retrainPipeline = new ConstructPackage(root, {
   description: 'Freshet RetrainPipeline: the continuous-training workflow with AutoML, an accuracy gate and safe deployment.',
   freshetDeps: [core, glueEtl, redshiftWarehouse],
   lambdaDeps: ['@aws-sdk/client-sfn', '@aws-sdk/client-dynamodb'],
-  devDeps: ['@types/aws-lambda@^8.10.0', 'aws-local-stepfunctions@^3.0.0', EXAMPLES],
+  // The executed workflow tests deploy to a serverless ModelEndpoint's own deploymentTarget().
+  devDeps: ['@types/aws-lambda@^8.10.0', 'aws-local-stepfunctions@^3.0.0', EXAMPLES, `${modelEndpoint.package.packageName}@0.0.0`],
 });
 
 const monitorRetrainTrigger = new ConstructPackage(root, {

@@ -62,6 +62,8 @@ function passingRun(definition: AslDefinition): Record<string, TaskFake> {
         case 'sagemaker:listModelPackages': return { ModelPackageSummaryList: [] };
         case 'sagemaker:createModelPackage': return { ModelPackageArn: `arn:aws:sagemaker:us-east-1:${model.env.account}:model-package/${String(p.ModelPackageGroupName).toLowerCase()}/1` };
         case 'sagemaker:describeModelPackage': return { ModelApprovalStatus: 'Approved', ModelPackageArn: p.ModelPackageName, CustomerMetadataProperties: {} };
+        // The workflow approves the package once the endpoint serves it.
+        case 'sagemaker:updateModelPackage': return { ModelPackageArn: p.ModelPackageArn };
         case 'sagemaker:createEndpointConfig': return { EndpointConfigArn: `arn:aws:sagemaker:us-east-1:${model.env.account}:endpoint-config/${p.EndpointConfigName}` };
         case 'sagemaker:updateEndpoint': case 'sagemaker:createEndpoint': pendingConfig = p.EndpointConfigName; return { EndpointArn: `arn:aws:sagemaker:us-east-1:${model.env.account}:endpoint/${p.EndpointName}` };
         case 'sagemaker:describeEndpoint': return { EndpointName: p.EndpointName, EndpointStatus: 'InService', EndpointConfigName: pendingConfig ?? 'previous-config' };
@@ -96,6 +98,8 @@ describe('the workflows and the services, as the Dev stage synthesizes them', ()
     const run = name === 'stocks' ? stocksRun : await runWorkflow(pipeline().stateMachine);
     const decisions = await ledger.evaluateRun(model, run, pipeline().stateMachine.role.node.path);
     expect(decisions.length).toBeGreaterThan(run.calls.length);
+    // The package approval after a deployment is among the calls proven.
+    if (name === 'stocks') expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(['state "Approve model"']);
     expect(formatDenials(decisions)).toBe('');
     expect(ledger.unmapped).toEqual([]);
   });

@@ -244,10 +244,19 @@ export interface ModelEndpointProps {
    */
   readonly endpointName?: string;
   /**
-   * Real-time instances or serverless.
+   * Real-time instances or serverless. Serverless endpoints have no network
+   * isolation, no VPC, one variant, no SageMaker data capture and no deployment
+   * guardrails; the README lists what each trade-off costs.
    * @default EndpointCompute.realTime({ instanceType: 'ml.m5.large' })
    */
   readonly compute?: EndpointCompute;
+  /**
+   * Whether the models (the first ones and every one RetrainPipeline deploys)
+   * run with network isolation. Serverless endpoints cannot: `true` with
+   * `EndpointCompute.serverless()` is refused at synth.
+   * @default - true for real-time endpoints, false for serverless ones
+   */
+  readonly networkIsolation?: boolean;
   /**
    * The first model's variant name, kept by every later endpoint config.
    * @default 'primary'

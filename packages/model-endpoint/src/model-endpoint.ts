@@ -130,6 +130,8 @@ export class ModelEndpoint extends Construct {
   public readonly payloadFormat: PayloadFormat;
   /** Where the endpoint runs. */
   public readonly compute: EndpointCompute;
+  /** Whether the models run with network isolation (never on serverless endpoints). */
+  public readonly networkIsolation: boolean;
   /** The prediction API and its proxy function. */
   public readonly api: PredictApi;
   /** The alarms and the dashboard. */
@@ -153,6 +155,7 @@ export class ModelEndpoint extends Construct {
     this.variantPlans = variants;
     const captureEnabled = props.dataCapture?.enabled ?? !this.compute.isServerless;
     validate(this, props, this.compute, variants, captureEnabled);
+    this.networkIsolation = props.networkIsolation ?? !this.compute.isServerless;
 
     this.payloadFormat = props.model.payloadFormat;
     this.awaitsFirstModel = props.model.awaitsFirstTraining;
@@ -186,7 +189,8 @@ export class ModelEndpoint extends Construct {
         executionRoleArn: this.executionRole.roleArn,
         primaryContainer: primaryContainers[index]!,
         // The preset and artifact containers serve offline; isolation keeps a compromised model from calling out.
-        enableNetworkIsolation: true,
+        // SageMaker refuses it on serverless endpoints.
+        enableNetworkIsolation: this.networkIsolation,
       });
       model.node.addDependency(this.executionRole);
       return model;
@@ -206,7 +210,7 @@ export class ModelEndpoint extends Construct {
     this.alarms = new AlarmFactory(this, 'Alarms', props.alarmOptions);
     this.rollbackAlarms = [...this.createVariantAlarms(props), ...(props.deploymentGuardrails?.extraRollbackAlarms ?? [])];
     this.guardrails = resolveGuardrails(props, this.rollbackAlarms);
-    if (this.rollbackAlarms.length === 0) {
+    if (this.rollbackAlarms.length === 0 && !this.compute.isServerless) {
       Annotations.of(this).addWarningV2('@freshet/model-endpoint:noRollbackAlarms',
         'Alarms are off, so endpoint updates have no automatic rollback: turn alarms on, or pass deploymentGuardrails.extraRollbackAlarms.');
     }
@@ -235,7 +239,8 @@ export class ModelEndpoint extends Construct {
       this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
         endpointName: this.endpointName,
         endpointConfigName: this.endpointConfig.attrEndpointConfigName,
-        deploymentConfig: this.deploymentConfig(),
+        // Serverless endpoints update all at once: SageMaker takes no guardrails for them.
+        deploymentConfig: this.compute.isServerless ? undefined : this.deploymentConfig(),
       });
       // The endpoint's containers log into the group from their first start.
       this.endpoint.node.addDependency(this.endpointLogGroup);
@@ -308,7 +313,10 @@ export class ModelEndpoint extends Construct {
       modelExecutionRole: this.executionRole,
       encryptionKey: this.volumeKeyAllowed ? this.encryptionKey : undefined,
       dataCapture: this.dataCaptureTarget,
-      guardrails: this.guardrails,
+      // Serverless: an update is all at once; a failed one leaves the endpoint InService on its previous config.
+      guardrails: this.compute.isServerless ? undefined : this.guardrails,
+      serverless: this.compute.isServerless || undefined,
+      networkIsolation: this.networkIsolation,
       createsEndpoint: this.awaitsFirstModel ? true : undefined,
       workflowNamePrefix: this.awaitsFirstModel ? this.workflowNamePrefix : undefined,
     };
@@ -624,8 +632,12 @@ export class ModelEndpoint extends Construct {
     for (const model of this.models) {
       NagAcknowledgements.add(model, [{
         id: 'AwsSolutions-SM1',
-        reason: 'The model serves with network isolation on (as does every model the retraining workflow creates), so its container has no network access to place in a VPC. '
-          + 'Compensating control: enableNetworkIsolation, a role limited to the model artifacts under models/ and the capture prefix, and KMS-encrypted volumes.',
+        reason: this.networkIsolation
+          ? 'The model serves with network isolation on (as does every model the retraining workflow creates), so its container has no network access to place in a VPC. '
+            + 'Compensating control: enableNetworkIsolation, a role limited to the model artifacts under models/ and the capture prefix, and KMS-encrypted volumes.'
+          : 'Serverless endpoints cannot run in a VPC (SageMaker refuses VpcConfig and network isolation for them). '
+            + 'Compensating control: the model role may only read the model artifacts under models/ and write its own log group and SageMaker metrics, '
+            + 'and callers reach the model only through the IAM-authorized prediction API.',
       }]);
     }
     if (!this.volumeKeyAllowed && this.endpointConfig) {
@@ -669,8 +681,24 @@ function resolveGuardrails(props: ModelEndpointProps, rollbackAlarms: cloudwatch
 /** Every problem with the props, each phrased as what to change; throws them together. */
 function validate(scope: Construct, props: ModelEndpointProps, compute: EndpointCompute, variants: VariantPlan[], captureEnabled: boolean): void {
   const problems = [...compute.validate()];
-  if (compute.isServerless && props.dataCapture?.enabled === true) {
-    problems.push('dataCapture.enabled is true, but serverless endpoints cannot capture data: use EndpointCompute.realTime(), or turn dataCapture off.');
+  if (compute.isServerless) {
+    // What SageMaker refuses on serverless endpoints, each with what to change.
+    if (props.dataCapture?.enabled === true) {
+      problems.push('dataCapture.enabled is true, but serverless endpoints cannot capture data (SageMaker data capture): '
+        + 'use EndpointCompute.realTime(), or turn dataCapture off.');
+    }
+    if (props.additionalVariants?.length || props.shadowVariant) {
+      problems.push('additionalVariants or shadowVariant is set, but serverless endpoints serve one production variant: '
+        + 'remove them (A/B test with two endpoints), or use EndpointCompute.realTime().');
+    }
+    if (props.networkIsolation === true) {
+      problems.push('networkIsolation is true, but serverless endpoints cannot run network-isolated models (nor in a VPC): '
+        + 'use EndpointCompute.realTime() where isolation is required, or remove networkIsolation.');
+    }
+    if (props.deploymentGuardrails) {
+      problems.push('deploymentGuardrails is set, but SageMaker updates serverless endpoints all at once, with no canary, linear shift or alarm rollback: '
+        + 'remove deploymentGuardrails, or use EndpointCompute.realTime().');
+    }
   }
   const sampling = props.dataCapture?.samplingPercentage;
   if (captureEnabled && sampling !== undefined && (!Number.isInteger(sampling) || sampling < 1 || sampling > 100)) {

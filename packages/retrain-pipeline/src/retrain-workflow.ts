@@ -22,10 +22,12 @@
  *   -> Champion exists? (Choice) -> [Describe champion (aws-sdk sagemaker:describeModelPackage, $.gate.champion)]
  *   -> Gate (Lambda: threshold and margin over the champion, $.gate = {passed, reason, ...})
  *   -> Passes gate? (Choice) -- no --> Notify rejection (SNS) -> Rejected (Succeed, output $.gate)
- *   -> Register model (aws-sdk sagemaker:createModelPackage, $.modelPackage.arn)
+ *   -> Register model (aws-sdk sagemaker:createModelPackage, $.modelPackage.arn; Approved without deployTo in
+ *        automatic mode, else PendingManualApproval: with deployTo a package is Approved only once it serves)
  *   -> [manual approval: Wait for approval -> Check approval -> Approval decided?
  *        Approved -> on; Rejected -> Approval rejected -> Notify rejection;
- *        else Count approval poll -> Approval overdue? -> (Approval timed out -> Notify rejection | Wait for approval)]
+ *        else Count approval poll -> Approval overdue? -> (Approval timed out -> Withdraw model (sagemaker:updateModelPackage
+ *        Rejected, so a late approval cannot make it a champion) -> Notify rejection | Wait for approval)]
  *   -> without deployTo: Notify success -> Registered (Succeed)
  *   -> with deployTo: Create model (aws-sdk, the endpoint's model role) -> Describe endpoint ($.endpoint.previousConfigName)
  *        -> Create endpoint config -> Update endpoint -> Wait for endpoint -> Check endpoint ($.endpointStatus)
@@ -36,22 +38,36 @@
  *        -> Create endpoint config -> Create or update? ('' -> Create endpoint; else Update endpoint) -> Wait for endpoint ...
  *        A created endpoint that ends Failed -> First deployment failed -> Discard new endpoint -> Discard new config -> Discard new model.
  *        -> Endpoint updated? (Choice):
- *             InService on the new config -> Superseded config ours? -> [Delete superseded config] -> Notify success -> Deployed (Succeed)
- *             InService on another config -> Deployment rolled back (Pass $.error) -> Discard new config -> Discard new model -> Notify failure
- *             Failed -> Deployment failed (Pass $.error) -> Notify failure (the endpoint's configs are kept for diagnosis)
- *             else (Updating, RollingBack) -> Count endpoint poll -> Deployment overdue? -> (Deployment timed out -> Notify failure | Wait for endpoint)
- *        A failure of Describe endpoint or Create endpoint config -> Discard new model; of Update endpoint -> Discard new config -> Discard new model.
+ *             InService on the new config -> [automatic mode: Approve model (sagemaker:updateModelPackage Approved)]
+ *               -> Superseded config ours? -> [Delete superseded config] -> Notify success -> Deployed (Succeed)
+ *             InService on another config -> Deployment rolled back (Pass $.error) -> Discard new config -> Discard new model -> Reject model
+ *             Failed -> Deployment failed (Pass $.error) -> Reject model (the endpoint's configs are kept for diagnosis)
+ *             else (Updating, RollingBack) -> Count endpoint poll -> Deployment overdue? -> (Deployment timed out -> Reject model | Wait for endpoint)
+ *        A failure of Describe endpoint or Create endpoint config -> Discard new model; of Update endpoint -> Discard new config -> Discard new model;
+ *        of Create model or Check endpoint -> Reject model.
+ *        Reject model (sagemaker:updateModelPackage Rejected, ApprovalDescription naming the endpoint, run and error) -> Notify failure:
+ *        the champion ("Find champion": the newest Approved package) is therefore always a model that served.
+ *        A failed Approve model -> Notify failure (the model serves; its package stays PendingManualApproval, never a champion).
  *   Every Task state: Retry on throttling, Catch States.ALL ($.error) -> [the Discard states of what the run created and nothing uses]
- *   -> Notify failure (SNS, $.error) -> Failed (Fail, error and cause from $.error). A Discard that fails leaves $.cleanupError and goes on.
+ *   -> Notify failure (SNS, $.error) -> Failed (Fail, error and cause from $.error). A Discard, Reject model or Withdraw model that fails
+ *   leaves $.cleanupError and goes on.
  *
  * ISOLATION: every CreateModel, the training job and the processing jobs set EnableNetworkIsolation
- * (the transform job inherits its model's); with VPC props, each also gets a VpcConfig.
+ * (the transform job inherits its model's); with VPC props, each also gets a VpcConfig. A serverless
+ * deployTo (deployTo.serverless) is the exception SageMaker imposes: its "Create model" has neither.
+ *
+ * SERVERLESS deployTo: the endpoint configs carry each variant's ServerlessConfig (memory, max and
+ * provisioned concurrency from the target) and no KmsKeyId or DataCaptureConfig; Update endpoint carries
+ * no DeploymentConfig (SageMaker updates serverless endpoints all at once, with no alarm rollback).
+ * An update that fails leaves the endpoint InService on its previous config with a FailureReason:
+ * "Deployment rolled back" then reports DeploymentFailed, and the run discards the new config and model
+ * and rejects the package, as for a real-time rollback.
  *
  * STATE DATA: $.input, $.algorithmHyperparameters, $.run {id, token, <kind> names, trainingUri, modelsUri, ...},
  * $.snapshotUri, $.preprocess, $.training {jobName, modelDataUrl}, $.transform, $.evaluate, $.evaluation {metrics},
  * $.gate, $.modelPackage {arn}, $.approval, $.endpoint, $.endpointStatus, $.error.
  */
-import { Algorithm, DatasetSchema, EndpointDeploymentTarget, EndpointVariantTarget, TrafficShiftingMode } from '@freshet/core';
+import { Algorithm, DatasetSchema, deploymentTargetProblems, EndpointDeploymentTarget, EndpointVariantTarget, TrafficShiftingMode } from '@freshet/core';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -173,6 +189,10 @@ export class RetrainWorkflow extends Construct {
   constructor(scope: Construct, id: string, ctx: RetrainWorkflowContext) {
     super(scope, id);
     this.ctx = ctx;
+    const targetProblems = ctx.deployTo ? deploymentTargetProblems(ctx.deployTo) : [];
+    if (targetProblems.length > 0) {
+      throw new Error(`Invalid deployTo of ${scope.node.path}:\n${targetProblems.map((p) => `  - ${p}`).join('\n')}`);
+    }
 
     this.failed = new sfn.Fail(this, 'Failed', { comment: 'The run failed; the failure notification carries the error and cause', errorPath: '$.error.Error', causePath: '$.error.Cause' });
     this.notifyFailure = new tasks.SnsPublish(this, 'Notify failure', {
@@ -267,7 +287,7 @@ export class RetrainWorkflow extends Construct {
       resultPath: '$.evaluation',
     });
     const findChampion = this.sdk('Find champion', 'sagemaker', 'listModelPackages', {
-      comment: 'The champion is the newest Approved model package of the group',
+      comment: 'The champion is the newest Approved model package of the group: the model that serves (packages are approved only once they serve)',
       parameters: {
         ModelPackageGroupName: ctx.modelPackageGroupName,
         ModelApprovalStatus: 'Approved',
@@ -620,12 +640,13 @@ export class RetrainWorkflow extends Construct {
     const { ctx } = this;
     const format = CONTENT_TYPES[ctx.algorithm.channelFormat];
     const metric = ctx.gate.primaryMetric;
+    const status = this.registeredStatus();
     return this.sdk('Register model', 'sagemaker', 'createModelPackage', {
-      comment: `Registers the model in ${ctx.modelPackageGroupName} as ${ctx.approval}, with evaluation.json attached`,
+      comment: `Registers the model in ${ctx.modelPackageGroupName} as ${status}, with evaluation.json attached`,
       parameters: {
         'ModelPackageGroupName': ctx.modelPackageGroupName,
         'ModelPackageDescription.$': "States.Format('Run {} ({})', $.run.id, $.input.reason)",
-        'ModelApprovalStatus': ctx.approval,
+        'ModelApprovalStatus': status,
         'ClientToken.$': '$.run.token',
         'InferenceSpecification': {
           Containers: [this.container('$.training.modelDataUrl')],
@@ -650,6 +671,45 @@ export class RetrainWorkflow extends Construct {
     });
   }
 
+  /**
+   * The status a passing model is registered with. The gate's champion is the
+   * newest Approved package, so with an endpoint to deploy to, the workflow
+   * approves a package only once it serves: automatic mode registers it
+   * PendingManualApproval and "Approve model" approves it after InService on
+   * the new config. Without an endpoint, registering is the outcome.
+   */
+  private registeredStatus(): string {
+    return this.ctx.deployTo ? ApprovalMode.MANUAL : this.ctx.approval;
+  }
+
+  /**
+   * Sets the run's package to Approved or Rejected, with why in its
+   * ApprovalDescription (the registry's own record of the decision).
+   */
+  private setApproval(id: string, status: 'Approved' | 'Rejected', description: string, next: sfn.IChainable, onError: sfn.IChainable): tasks.CallAwsService {
+    const state = new tasks.CallAwsService(this, id, {
+      comment: status === 'Approved'
+        ? 'The model serves: only now may it become the champion the next run is gated against'
+        : 'The model does not serve (or is not known to): it must never become the champion',
+      service: 'sagemaker',
+      action: 'updateModelPackage',
+      parameters: {
+        'ModelPackageArn.$': '$.modelPackage.arn',
+        'ModelApprovalStatus': status,
+        'ApprovalDescription.$': description,
+      },
+      iamResources: [this.modelPackageArn()],
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(this.ctx.timeouts.apiCall),
+    });
+    state.addRetry(this.throttlingRetry());
+    // A rejection that fails keeps the run's own error ($.error) for the notification.
+    state.addCatch(onError, { resultPath: status === 'Approved' ? '$.error' : '$.cleanupError' });
+    this.taskStates.push(state);
+    state.next(next);
+    return state;
+  }
+
   private approvalLoop(approved: sfn.IChainable, notifyRejection: sfn.IChainable): sfn.IChainable {
     const { ctx } = this;
     const maxPolls = Math.max(1, Math.ceil(ctx.approvalTimeout.toSeconds() / ctx.timeouts.pollInterval.toSeconds()));
@@ -665,10 +725,14 @@ export class RetrainWorkflow extends Construct {
       parameters: { 'passed': false, 'reason.$': "States.Format('a reviewer rejected the model package {}', $.modelPackage.arn)" },
       resultPath: '$.gate',
     }).next(notifyRejection);
+    // A package left pending could be approved after the run ended, and become a champion that never served.
+    const withdraw = this.setApproval('Withdraw model', 'Rejected',
+      `States.Format('Not approved within ${ctx.approvalTimeout.toHumanString()}: run {} did not deploy it', $.run.id)`,
+      notifyRejection, notifyRejection);
     const approvalTimedOut = new sfn.Pass(this, 'Approval timed out', {
       parameters: { 'passed': false, 'reason.$': `States.Format('nobody approved the model package {} within ${ctx.approvalTimeout.toHumanString()}', $.modelPackage.arn)` },
       resultPath: '$.gate',
-    }).next(notifyRejection);
+    }).next(withdraw);
     const count = new sfn.Pass(this, 'Count approval poll', {
       parameters: { 'count.$': 'States.MathAdd($.approvalPolls.count, 1)' },
       resultPath: '$.approvalPolls',
@@ -691,19 +755,27 @@ export class RetrainWorkflow extends Construct {
     const prefix = ctx.namePrefix;
     const endpointConfigArn = this.sageMakerArn('endpoint-config', RunNames.pattern(prefix, 'endpointConfig'));
     const modelArn = this.sageMakerArn('model', RunNames.pattern(prefix, 'model'));
+    // Every way the deployment can end without the new model confirmed serving rejects its package on the way to
+    // the failure notification, so the next run's gate never compares against a model that did not serve.
+    const rejectModel = this.setApproval('Reject model', 'Rejected',
+      `States.Format('Not serving ${target.endpointName}: run {} ended with {}', $.run.id, $.error.Error)`,
+      this.notifyFailure, this.notifyFailure);
     // What this run created and nothing serves yet is deleted on the way to the failure notification.
-    const discardModel = this.discard('Discard new model', 'deleteModel', 'ModelName', '$.run.model', modelArn, this.notifyFailure);
+    const discardModel = this.discard('Discard new model', 'deleteModel', 'ModelName', '$.run.model', modelArn, rejectModel);
     const discardConfig = this.discard('Discard new config', 'deleteEndpointConfig', 'EndpointConfigName', '$.run.endpointConfig', endpointConfigArn, discardModel);
+    // SageMaker refuses network isolation and a VPC on serverless endpoints' models.
+    const isolated = target.networkIsolation ?? !target.serverless;
     const createModel = this.sdk('Create model', 'sagemaker', 'createModel', {
-      comment: `The model the endpoint ${target.endpointName} serves, run as its model role`,
+      comment: `The model the endpoint ${target.endpointName} serves, run as its model role${isolated ? '' : ' (without network isolation: the endpoint is serverless)'}`,
       parameters: {
         'ModelName.$': '$.run.model',
         'ExecutionRoleArn': target.modelExecutionRole.roleArn,
         'PrimaryContainer': this.container('$.training.modelDataUrl'),
-        ...this.modelIsolation(),
+        ...(isolated ? { EnableNetworkIsolation: true } : {}),
+        ...(target.serverless ? {} : { VpcConfig: this.vpcConfig() }),
       },
       iamResources: [modelArn],
-    });
+    }, rejectModel);
     const describeEndpoint = this.sdk('Describe endpoint', 'sagemaker', 'describeEndpoint', {
       comment: 'Remembers the config the endpoint runs now, deleted after a successful update if the workflow created it',
       parameters: { EndpointName: target.endpointName },
@@ -719,7 +791,9 @@ export class RetrainWorkflow extends Construct {
       additionalIamStatements: [new iam.PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [endpointConfigArn] })],
     }, discardModel);
     const updateEndpoint = this.sdk('Update endpoint', 'sagemaker', 'updateEndpoint', {
-      comment: 'Blue/green update with the guardrails of the target; alarms roll it back',
+      comment: target.serverless
+        ? 'All at once (serverless endpoints take no DeploymentConfig); an update that fails leaves the endpoint InService on its previous config'
+        : 'Blue/green update with the guardrails of the target; alarms roll it back',
       parameters: {
         'EndpointName': target.endpointName,
         'EndpointConfigName.$': '$.run.endpointConfig',
@@ -734,10 +808,14 @@ export class RetrainWorkflow extends Construct {
       iamResources: [target.endpointArn],
       resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName', 'name.$': '$.EndpointName' },
       resultPath: '$.endpointStatus',
-    });
+    }, rejectModel);
+    // A serverless update has no alarm rollback: one that fails leaves the endpoint InService on its previous config.
     const rolledBack = new sfn.Pass(this, 'Deployment rolled back', {
       comment: 'The endpoint serves its previous config again, so the new config and model serve nothing',
-      parameters: {
+      parameters: target.serverless ? {
+        'Error': 'DeploymentFailed',
+        'Cause.$': `States.Format('${target.endpointName} stayed on {} ({}): the update to {} failed (DescribeEndpoint FailureReason says why)', $.endpointStatus.configName, $.endpointStatus.status, $.run.endpointConfig)`,
+      } : {
         'Error': 'DeploymentRolledBack',
         'Cause.$': `States.Format('${target.endpointName} rolled back to {} ({}) instead of {}', $.endpointStatus.configName, $.endpointStatus.status, $.run.endpointConfig)`,
       },
@@ -746,7 +824,7 @@ export class RetrainWorkflow extends Construct {
     const deployFailed = new sfn.Pass(this, 'Deployment failed', {
       parameters: { 'Error': 'DeploymentFailed', 'Cause.$': `States.Format('${target.endpointName} is Failed after updating to {}', $.run.endpointConfig)` },
       resultPath: '$.error',
-    }).next(this.notifyFailure);
+    }).next(rejectModel);
     // A Failed endpoint this run created serves nothing and would block the next run's create: it goes, with its config and model.
     const firstDeployFailed = target.createsEndpoint
       ? new sfn.Pass(this, 'First deployment failed', {
@@ -760,7 +838,7 @@ export class RetrainWorkflow extends Construct {
         'Cause.$': `States.Format('${target.endpointName} was still {} after ${ctx.timeouts.deployment.toHumanString()}', $.endpointStatus.status)`,
       },
       resultPath: '$.error',
-    }).next(this.notifyFailure);
+    }).next(rejectModel);
     const deleteSuperseded = this.sdk('Delete superseded config', 'sagemaker', 'deleteEndpointConfig', {
       comment: 'Only configs this workflow created: CloudFormation owns the initial one',
       parameters: { 'EndpointConfigName.$': '$.endpoint.previousConfigName' },
@@ -778,12 +856,17 @@ export class RetrainWorkflow extends Construct {
     count.next(new sfn.Choice(this, 'Deployment overdue?')
       .when(sfn.Condition.numberGreaterThanEquals('$.endpointPolls.count', maxPolls), timedOut)
       .otherwise(wait));
+    // Automatic mode approves the package now that it serves; a reviewer approved it already in manual mode.
+    // A failed approval ends in the failure notification without a rejection: the model does serve.
+    const served: sfn.IChainable = ctx.approval === ApprovalMode.AUTOMATIC
+      ? this.setApproval('Approve model', 'Approved', `States.Format('Serves ${target.endpointName} since run {}', $.run.id)`, ours, this.notifyFailure)
+      : ours;
     // RollingBack keeps polling: the new config is still in use until the endpoint is InService on the old one.
     const updated = new sfn.Choice(this, 'Endpoint updated?')
       .when(sfn.Condition.and(
         sfn.Condition.stringEquals('$.endpointStatus.status', 'InService'),
         sfn.Condition.stringEqualsJsonPath('$.endpointStatus.configName', '$.run.endpointConfig'),
-      ), ours)
+      ), served)
       .when(sfn.Condition.stringEquals('$.endpointStatus.status', 'InService'), rolledBack);
     if (firstDeployFailed) {
       updated.when(sfn.Condition.and(
@@ -979,7 +1062,8 @@ export class RetrainWorkflow extends Construct {
 /** UpdateEndpoint's DeploymentConfig (API shape) from the target's guardrails; undefined means SageMaker's default all-at-once blue/green. */
 function deploymentConfig(target: EndpointDeploymentTarget): any {
   const g = target.guardrails;
-  if (!g) {
+  // Serverless endpoints refuse guardrails: SageMaker updates them all at once.
+  if (!g || target.serverless) {
     return undefined;
   }
   return {

@@ -33,3 +33,17 @@ test('a champion gated on another metric, or without metadata, counts as no cham
 test('a missing metric fails the gate', () => {
   expect(decide({ ...base, metricValue: null })).toMatchObject({ passed: false, reason: 'evaluation.json has no numeric rmse' });
 });
+
+test('a champion described as no longer Approved (rejected since it was listed) is no champion, and the reason says so', () => {
+  const arn = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8';
+  const rejected = { champion: { ModelPackageArn: arn, ModelApprovalStatus: 'Rejected', CustomerMetadataProperties: { gateMetricName: 'rmse', gateMetricValue: '1.6' } } };
+  // Against its 1.6 the candidate's 1.7 would fail; it is not the champion, so the threshold alone decides.
+  expect(decide({ ...base, search: rejected })).toMatchObject({
+    passed: true,
+    championArn: null,
+    championValue: null,
+    reason: `rmse 1.7 passes the threshold 2; there is no approved champion (${arn} is Rejected now)`,
+  });
+  const approved = { champion: { ...rejected.champion, ModelApprovalStatus: 'Approved' } };
+  expect(decide({ ...base, search: approved })).toMatchObject({ passed: false, championArn: arn, championValue: 1.6 });
+});

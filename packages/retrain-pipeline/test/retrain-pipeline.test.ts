@@ -55,12 +55,15 @@ describe('state graph', () => {
         expect(catchAll?.Next).toBe('Failed');
         continue;
       }
-      // Between the catch and the notification there may only be Discard states, which keep $.error.
-      for (let next = catchAll?.Next; next !== 'Notify failure'; next = state(def, next).Next) {
-        expect({ name, via: next }).toEqual({ name, via: expect.stringMatching(/^Discard /) });
+      // Between the catch and the notification there may only be Discard states and the package's rejection, which keep $.error
+      // (withdrawing a package nobody approved leads to the rejection notice instead).
+      const cleanup = /^(Discard |Reject model$|Withdraw model$)/;
+      const end = name === 'Withdraw model' ? 'Notify rejection' : 'Notify failure';
+      for (let next = catchAll?.Next; next !== end; next = state(def, next).Next) {
+        expect({ name, via: next }).toEqual({ name, via: expect.stringMatching(cleanup) });
       }
-      expect({ name, resultPath: catchAll.ResultPath }).toEqual({ name, resultPath: name.startsWith('Discard ') ? '$.cleanupError' : '$.error' });
-      if (name.startsWith('Discard ')) expect(state(def, name).Next).toBe(catchAll.Next);
+      expect({ name, resultPath: catchAll.ResultPath }).toEqual({ name, resultPath: cleanup.test(name) ? '$.cleanupError' : '$.error' });
+      if (cleanup.test(name)) expect(state(def, name).Next).toBe(catchAll.Next);
       // eslint-disable-next-line @stylistic/max-len
       expect(typeof s.TimeoutSeconds === 'number' || s.Resource.includes('lambda:invoke') || s.Resource.includes('sns:publish') || s.TimeoutSeconds !== undefined).toBe(true);
     }
@@ -72,7 +75,10 @@ describe('state graph', () => {
       .toEqual(['Discard candidate model', 'Discard new model', 'Discard new model', 'Discard new config']);
     expect(state(def, 'Discard new config').Next).toBe('Discard new model');
     expect(state(def, 'Deployment rolled back').Next).toBe('Discard new config');
-    expect(state(def, 'Deployment failed').Next).toBe('Notify failure');
+    // Every deployment that ends without the model serving rejects its package before the notification.
+    expect(['Discard new model', 'Deployment failed', 'Deployment timed out'].map((n) => state(def, n).Next)).toEqual(['Reject model', 'Reject model', 'Reject model']);
+    expect(['Create model', 'Check endpoint'].map(catchOf)).toEqual(['Reject model', 'Reject model']);
+    expect(state(def, 'Reject model').Next).toBe('Notify failure');
   });
 
   test('normalizes the execution input with defaults and derives the run names and URIs', () => {
@@ -449,7 +455,8 @@ describe('deploy', () => {
     });
     expect(state(def, 'Describe endpoint').ResultSelector).toEqual({ 'previousConfigName.$': '$.EndpointConfigName' });
     const updated = state(def, 'Endpoint updated?');
-    expect(updated.Choices.map((c: any) => c.Next)).toEqual(['Superseded config ours?', 'Deployment rolled back', 'Deployment failed']);
+    expect(updated.Choices.map((c: any) => c.Next)).toEqual(['Approve model', 'Deployment rolled back', 'Deployment failed']);
+    expect(state(def, 'Approve model').Next).toBe('Superseded config ours?');
     expect(updated.Choices[0].And).toEqual([
       { Variable: '$.endpointStatus.status', StringEquals: 'InService' },
       { Variable: '$.endpointStatus.configName', StringEqualsPath: '$.run.endpointConfig' },
@@ -766,8 +773,8 @@ describe('first model: the workflow creates the endpoint', () => {
       }
       return { retries: (st.Retry ?? [])[0]?.ErrorEquals, path, reaches: next };
     };
-    expect(onError('Find endpoint')).toEqual({ retries: THROTTLING_ERRORS, path: ['Discard new model'], reaches: 'Notify failure' });
-    expect(onError('Create endpoint')).toEqual({ retries: THROTTLING_ERRORS, path: ['Discard new config', 'Discard new model'], reaches: 'Notify failure' });
+    expect(onError('Find endpoint')).toEqual({ retries: THROTTLING_ERRORS, path: ['Discard new model', 'Reject model'], reaches: 'Notify failure' });
+    expect(onError('Create endpoint')).toEqual({ retries: THROTTLING_ERRORS, path: ['Discard new config', 'Discard new model', 'Reject model'], reaches: 'Notify failure' });
     expect(state(def, 'First deployment failed').Next).toBe('Discard new endpoint');
     expect(state(def, 'Discard new endpoint')).toMatchObject({ Resource: 'arn:aws:states:::aws-sdk:sagemaker:deleteEndpoint', Next: 'Discard new config' });
   });

@@ -94,10 +94,26 @@ export interface EndpointDeploymentTarget {
    */
   readonly dataCapture?: EndpointDataCaptureTarget;
   /**
-   * The guardrails every update uses.
+   * The guardrails every update uses (real-time endpoints only).
    * @default - all at once, with no rollback alarms
    */
   readonly guardrails?: DeploymentGuardrailSettings;
+  /**
+   * Whether the endpoint is serverless (each variant carries its
+   * `serverlessMemorySizeInMb` and `serverlessMaxConcurrency`). SageMaker
+   * refuses network isolation, a VPC, data capture, a KMS key and more than
+   * one variant on serverless endpoints, and updates them all at once with no
+   * alarm rollback: the workflow's models then run without isolation or VPC,
+   * and its UpdateEndpoint calls carry no DeploymentConfig.
+   * @default false - real-time instances
+   */
+  readonly serverless?: boolean;
+  /**
+   * Whether the models the workflow creates for the endpoint run with network
+   * isolation (SageMaker refuses it on serverless endpoints).
+   * @default - true for real-time endpoints, false for serverless ones
+   */
+  readonly networkIsolation?: boolean;
   /**
    * Whether the workflow creates the endpoint when it does not exist yet: the
    * first model comes from the first passing run (ModelEndpoint with
@@ -112,4 +128,41 @@ export interface EndpointDeploymentTarget {
    * @default - any prefix
    */
   readonly workflowNamePrefix?: string;
+}
+
+/**
+ * Every reason a deployment target cannot work, each saying what to change
+ * (a serverless endpoint with guardrails, a key, data capture, isolation, or
+ * more than one variant).
+ */
+export function deploymentTargetProblems(target: EndpointDeploymentTarget): string[] {
+  const problems: string[] = [];
+  const variants = [...target.productionVariants, ...(target.shadowVariants ?? [])];
+  const serverlessVariants = variants.filter((v) => v.serverlessMemorySizeInMb !== undefined);
+  if (!target.serverless) {
+    if (serverlessVariants.length > 0) {
+      problems.push(`variants ${serverlessVariants.map((v) => v.variantName).join(', ')} are serverless but serverless is not set: set serverless: true, or give them an instanceType.`);
+    }
+    return problems;
+  }
+  const where = `${target.endpointName} is serverless`;
+  if (serverlessVariants.length !== variants.length) {
+    problems.push(`${where}, but a variant has no serverlessMemorySizeInMb: give every variant serverlessMemorySizeInMb and serverlessMaxConcurrency.`);
+  }
+  if (variants.length !== 1) {
+    problems.push(`${where}, and serverless endpoints serve one production variant and no shadow: keep one variant, or use a real-time endpoint.`);
+  }
+  if (target.guardrails) {
+    problems.push(`${where}, and SageMaker updates serverless endpoints all at once with no alarm rollback: remove guardrails, or use a real-time endpoint.`);
+  }
+  if (target.dataCapture) {
+    problems.push(`${where}, and serverless endpoints cannot capture data: remove dataCapture (capture at the prediction API instead), or use a real-time endpoint.`);
+  }
+  if (target.encryptionKey) {
+    problems.push(`${where}, and SageMaker refuses a KmsKeyId on serverless endpoint configs: remove encryptionKey.`);
+  }
+  if (target.networkIsolation === true) {
+    problems.push(`${where}, and serverless endpoints cannot run network-isolated models: remove networkIsolation, or use a real-time endpoint.`);
+  }
+  return problems;
 }

@@ -15,7 +15,12 @@ export interface GateEvent {
   /** `$.gate` as "Find champion" and "Describe champion" left it. */
   readonly search?: {
     readonly packages?: { readonly ModelPackageArn?: string }[];
-    readonly champion?: { readonly ModelPackageArn?: string; readonly CustomerMetadataProperties?: Record<string, string> };
+    readonly champion?: {
+      readonly ModelPackageArn?: string;
+      /** Re-read by "Describe champion": a package rejected since "Find champion" listed it is no champion. */
+      readonly ModelApprovalStatus?: string;
+      readonly CustomerMetadataProperties?: Record<string, string>;
+    };
   };
 }
 
@@ -39,7 +44,11 @@ export async function handler(event: GateEvent): Promise<GateDecision> {
 export function decide(event: GateEvent): GateDecision {
   const { metricName, higherIsBetter, threshold, minImprovement } = event;
   const value = typeof event.metricValue === 'number' && Number.isFinite(event.metricValue) ? event.metricValue : null;
-  const champion = event.search?.champion;
+  const described = event.search?.champion;
+  // Only an Approved package is a champion (the workflow approves a package once it serves, and rejects it when
+  // its deployment rolls back or fails); a status other than Approved here means it was rejected in between.
+  const withdrawn = described?.ModelApprovalStatus !== undefined && described.ModelApprovalStatus !== 'Approved' ? described : undefined;
+  const champion = withdrawn ? undefined : described;
   const championArn = champion?.ModelPackageArn ?? null;
   const metadata = champion?.CustomerMetadataProperties ?? {};
   const parsed = metadata[GATE_METRIC_NAME_KEY] === metricName ? Number(metadata[GATE_METRIC_VALUE_KEY]) : NaN;
@@ -55,7 +64,11 @@ export function decide(event: GateEvent): GateDecision {
     return { ...base, passed: false, reason: `${metricName} ${value} misses the threshold ${threshold} (${better} is better)` };
   }
   if (championValue === null) {
-    const why = championArn ? `the champion ${championArn} records no ${metricName}` : 'there is no approved champion';
+    const why = championArn
+      ? `the champion ${championArn} records no ${metricName}`
+      : withdrawn
+        ? `there is no approved champion (${withdrawn.ModelPackageArn} is ${withdrawn.ModelApprovalStatus} now)`
+        : 'there is no approved champion';
     return { ...base, passed: true, reason: `${metricName} ${value} passes the threshold ${threshold}; ${why}` };
   }
   const bar = higherIsBetter ? championValue + minImprovement : championValue - minImprovement;

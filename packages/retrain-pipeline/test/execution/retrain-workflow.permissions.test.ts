@@ -2,7 +2,7 @@ import { FakeServiceError, formatDenials, PermissionLedger, PermissionModel, run
 import { Stack } from 'aws-cdk-lib';
 import { ApprovalMode } from '../../src';
 import { DeploymentOutcome, FakeAws, FakeAwsOptions } from './fixtures/fake-aws';
-import { pollutionPipeline, stocksPipeline, SynthesizedPipeline } from './fixtures/pipelines';
+import { pollutionPipeline, stocksPipeline, stocksServerlessPipeline, SynthesizedPipeline } from './fixtures/pipelines';
 
 /**
  * Issue 14: every Task call the execution scenarios make, recorded by the
@@ -28,9 +28,13 @@ const ledger = new PermissionLedger('retrain-pipeline (workflow executions)');
 let stocks: Subject;
 let pollution: Subject;
 let pollutionManual: Subject;
+let stocksManual: Subject;
+let stocksServerless: Subject;
 
 beforeAll(() => {
+  stocksServerless = subject(stocksServerlessPipeline());
   stocks = subject(stocksPipeline());
+  stocksManual = subject(stocksPipeline(false, ApprovalMode.MANUAL));
   pollution = subject(pollutionPipeline());
   pollutionManual = subject(pollutionPipeline(ApprovalMode.MANUAL));
 });
@@ -59,11 +63,51 @@ const STOCKS_SCENARIOS: [string, FakeAwsOptions][] = [
   ['training fails', { evaluation: GOOD, failures: { 'sagemaker:createTrainingJob.sync': new FakeServiceError('States.TaskFailed', 'AlgorithmError') } }],
 ];
 
+/** The package status updates (approve once serving, reject otherwise) each scenario must make, by state. */
+const PACKAGE_UPDATES: Record<string, string[]> = {
+  'passing run deployed with guardrails': ['state "Approve model"'],
+  'rolled back by the guardrails': ['state "Reject model"'],
+  'endpoint ends Failed': ['state "Reject model"'],
+  'UpdateEndpoint fails': ['state "Reject model"'],
+};
+
 describe('every call of the stocks workflow is allowed by the policies it synthesizes', () => {
-  test.each(STOCKS_SCENARIOS)('%s', async (_name, options) => {
+  test.each(STOCKS_SCENARIOS)('%s', async (name, options) => {
     const { run, decisions } = await runAndEvaluate(stocks, { currentEndpointConfig: 'ct-stocks-config-previous', ...options });
     expect(run.calls.length).toBeGreaterThan(0);
     expect(decisions.length).toBeGreaterThanOrEqual(run.calls.length);
+    // The model package status updates are among the calls evaluated.
+    const updates = decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source);
+    expect(updates).toEqual(PACKAGE_UPDATES[name] ?? []);
+    expect(formatDenials(decisions)).toBe('');
+  });
+});
+
+describe('every call of the stocks workflow with manual approval is allowed', () => {
+  test.each([
+    ['approved by a reviewer, then rolled back (Reject model)', { approvalStatuses: ['Approved'], deployment: DeploymentOutcome.ROLLS_BACK }, ['state "Reject model"']],
+    ['approved by a reviewer and deployed', { approvalStatuses: ['PendingManualApproval', 'Approved'] }, []],
+    ['not approved in time (Withdraw model)', { approvalStatuses: ['PendingManualApproval'] }, ['state "Withdraw model"']],
+  ] as [string, Partial<FakeAwsOptions>, string[]][])('%s', async (_name, options, expected) => {
+    const { decisions } = await runAndEvaluate(stocksManual, { evaluation: GOOD, champion: CHAMPION, currentEndpointConfig: 'ct-stocks-config-previous', ...options });
+    expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(expected);
+    expect(formatDenials(decisions)).toBe('');
+  });
+});
+
+describe('every call of the workflow deploying to a serverless endpoint (ModelEndpoint\'s own target and model role) is allowed', () => {
+  test.each([
+    ['first model: creates the serverless endpoint', { endpointExists: false }, ['state "Approve model"']],
+    ['update', { endpointExists: true, currentEndpointConfig: 'ct-stocks-config-previous', champion: CHAMPION }, ['state "Approve model"']],
+    ['failed update, kept on the previous config', { endpointExists: true, currentEndpointConfig: 'ct-stocks-config-previous', deployment: DeploymentOutcome.FAILS_KEEPS_PREVIOUS }, ['state "Reject model"']],
+  ] as [string, Partial<FakeAwsOptions>, string[]][])('%s', async (_name, options, expected) => {
+    const aws = new FakeAws({ evaluation: GOOD, ...options });
+    const run = await runStateMachine(stocksServerless.pipeline.definition, { executionName: 'nightly-2026-11-23', taskResponses: aws.taskResponses(stocksServerless.pipeline.definition) });
+    // Here the model role is ModelEndpoint's: its service-side calls (reading the artifact) are proven too.
+    const decisions = await ledger.evaluateRun(stocksServerless.model, run, stocksServerless.role);
+    const actions = new Set(decisions.map((d) => d.call.action));
+    for (const action of ['sagemaker:CreateEndpointConfig', 'sagemaker:CreateModel', 'iam:PassRole']) expect(actions).toContain(action);
+    expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(expected);
     expect(formatDenials(decisions)).toBe('');
   });
 });
@@ -71,6 +115,12 @@ describe('every call of the stocks workflow is allowed by the policies it synthe
 describe('every call of the pollution workflow is allowed', () => {
   test('automatic approval', async () => {
     const { decisions } = await runAndEvaluate(pollution, { evaluation: { wql: 0.12, mape: 0.18 } });
+    expect(formatDenials(decisions)).toBe('');
+  });
+
+  test('manual approval, not given in time: the package is withdrawn', async () => {
+    const { decisions } = await runAndEvaluate(pollutionManual, { evaluation: { wql: 0.12, mape: 0.18 }, approvalStatuses: ['PendingManualApproval'] });
+    expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(['state "Withdraw model"']);
     expect(formatDenials(decisions)).toBe('');
   });
 

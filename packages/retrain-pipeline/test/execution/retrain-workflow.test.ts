@@ -1,7 +1,10 @@
 import { FakeServiceError, runStateMachine, StateMachineExecution, TaskCall } from '@freshet/test-utils';
 import { ApprovalMode } from '../../src';
-import { DeploymentOutcome, FakeAws, FakeAwsOptions } from './fixtures/fake-aws';
-import { expectedName, pollutionPipeline, STOCKS_ENDPOINT, STOCKS_ROLLBACK_ALARM, stocksPipeline, stocksXgboostPipeline, SynthesizedPipeline } from './fixtures/pipelines';
+import { DeploymentOutcome, FakeAws, FakeAwsOptions, FakeModelRegistry } from './fixtures/fake-aws';
+import {
+  expectedName, pollutionPipeline, STOCKS_ENDPOINT, STOCKS_ROLLBACK_ALARM, stocksPipeline, stocksServerlessPipeline, stocksXgboostPipeline,
+  SynthesizedPipeline,
+} from './fixtures/pipelines';
 
 /**
  * Acceptance item 4: the state machine definition exactly as written to
@@ -126,7 +129,8 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     const register = onlyCall(execution, 'Register model');
     expect(register).toMatchObject({
       ModelPackageGroupName: 'stocks-models',
-      ModelApprovalStatus: 'Approved',
+      // Approved only once it serves (below): until then it is no champion.
+      ModelApprovalStatus: 'PendingManualApproval',
       ModelPackageDescription: `Run ${RUN} (drift)`,
       CustomerMetadataProperties: { gateMetricName: 'rmse', gateMetricValue: '3.2', run: RUN, trainingJob: expectedName(PREFIX, 'train', RUN) },
       ModelMetrics: { ModelQuality: { Statistics: { S3Uri: `s3://${stocks.lakeBucketName}/evaluation/${RUN}/evaluation.json` } } },
@@ -166,6 +170,13 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     expect(aws.deletedEndpointConfigs).toEqual([PREVIOUS_CONFIG]);
     const order = execution.calls.map((c) => c.state);
     expect(order.indexOf('Delete superseded config')).toBeGreaterThan(order.lastIndexOf('Check endpoint'));
+    // The package is approved once the endpoint is InService on the new config, and it is now the champion.
+    const packageArn = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8';
+    expect(onlyCall(execution, 'Approve model')).toEqual({
+      ModelPackageArn: packageArn, ModelApprovalStatus: 'Approved', ApprovalDescription: `Serves ${STOCKS_ENDPOINT} since run ${RUN}`,
+    });
+    expect(order.indexOf('Approve model')).toBeGreaterThan(order.lastIndexOf('Check endpoint'));
+    expect(aws.registry.newestApproved('stocks-models')?.arn).toBe(packageArn);
 
     expect(aws.published).toHaveLength(1);
     expect(aws.published[0].topicArn).toBe(stocks.topicArn);
@@ -245,7 +256,7 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     expect(onlyCall(execution, 'Update endpoint').EndpointConfigName).toBe(config);
     // RollingBack is polled through: the new config is still in use until the endpoint is InService on the old one.
     expect(callsTo(execution, 'Check endpoint')).toHaveLength(3);
-    expect(execution.visited.slice(-6)).toEqual(['Endpoint updated?', 'Deployment rolled back', 'Discard new config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(execution.visited.slice(-7)).toEqual(['Endpoint updated?', 'Deployment rolled back', 'Discard new config', 'Discard new model', 'Reject model', 'Notify failure', 'Failed']);
     expect(onlyCall(execution, 'Discard new config')).toEqual({ EndpointConfigName: config });
     expect(onlyCall(execution, 'Discard new model')).toEqual({ ModelName: model });
     expect(callsTo(execution, 'Delete superseded config')).toEqual([]);
@@ -263,7 +274,7 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     });
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('SageMaker.ValidationException');
-    expect(execution.visited.slice(-5)).toEqual(['Update endpoint', 'Discard new config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(execution.visited.slice(-6)).toEqual(['Update endpoint', 'Discard new config', 'Discard new model', 'Reject model', 'Notify failure', 'Failed']);
     expect(aws.deletedEndpointConfigs).toEqual([expectedName(PREFIX, 'config', RUN)]);
     expect(aws.deletedModels).toContain(expectedName(PREFIX, 'model', RUN));
     expect(aws.published[0].message).toMatchObject({ outcome: 'failed', error: 'SageMaker.ValidationException', cause: 'Cannot update in-progress endpoint' });
@@ -275,7 +286,7 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
       failures: { 'sagemaker:createEndpointConfig': new FakeServiceError('SageMaker.ResourceLimitExceeded', 'endpoint configs') },
     });
     expect(execution.status).toBe('FAILED');
-    expect(execution.visited.slice(-4)).toEqual(['Create endpoint config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(execution.visited.slice(-5)).toEqual(['Create endpoint config', 'Discard new model', 'Reject model', 'Notify failure', 'Failed']);
     expect(callsTo(execution, 'Discard new config')).toEqual([]);
     expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', RUN), expectedName(PREFIX, 'model', RUN)]);
     expect(aws.published[0].message).toMatchObject({ error: 'SageMaker.ResourceLimitExceeded' });
@@ -311,7 +322,7 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, deployment: DeploymentOutcome.FAILS });
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('DeploymentFailed');
-    expect(execution.visited.slice(-3)).toEqual(['Deployment failed', 'Notify failure', 'Failed']);
+    expect(execution.visited.slice(-4)).toEqual(['Deployment failed', 'Reject model', 'Notify failure', 'Failed']);
     // A Failed endpoint may still reference the new config and model: they stay for diagnosis.
     expect(aws.deletedEndpointConfigs).toEqual([]);
     expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', RUN)]);
@@ -362,6 +373,125 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
   });
 });
 
+describe('only a model that served becomes champion (issue 20, failure 3)', () => {
+  const CHAMPION = { arn: CHAMPION_ARN, metricName: 'rmse', metricValue: 3.5 };
+  /** rmse 3.3 beats the serving champion (3.5) by the 0.1 margin, but not a 3.2 candidate that never served. */
+  const NEXT_METRICS = { ...GOOD_METRICS, rmse: 3.3 };
+
+  const FAILED_DEPLOYMENTS: [string, Partial<FakeAwsOptions>, string][] = [
+    ['rolled back by the guardrails', { deployment: DeploymentOutcome.ROLLS_BACK }, 'DeploymentRolledBack'],
+    ['ends Failed', { deployment: DeploymentOutcome.FAILS }, 'DeploymentFailed'],
+    ['UpdateEndpoint refused', { failures: { 'sagemaker:updateEndpoint': new FakeServiceError('SageMaker.ValidationException', 'bad config') } }, 'SageMaker.ValidationException'],
+    ['still Updating at the deployment timeout', { deployment: DeploymentOutcome.HANGS }, 'DeploymentTimedOut'],
+    ['CreateModel refused', { failures: { 'Create model': new FakeServiceError('SageMaker.ResourceLimitExceeded', 'models') } }, 'SageMaker.ResourceLimitExceeded'],
+  ];
+
+  test.each(FAILED_DEPLOYMENTS)('a deployment %s rejects the package, and the next run is gated against the model that still serves', async (_name, outcome, error) => {
+    const registry = new FakeModelRegistry(CHAMPION);
+    const first = await run({ evaluation: GOOD_METRICS, registry, ...outcome }, 'run-1');
+    expect(first.run.status).toBe('FAILED');
+    expect(first.run.error).toBe(error);
+    const second = await run({ evaluation: NEXT_METRICS, registry, currentEndpointConfig: first.aws.endpointConfig }, 'run-2');
+    // The next run's gate compares with the model that still serves, not with the first run's candidate.
+    expect(onlyCall(second.run, 'Describe champion')).toEqual({ ModelPackageName: CHAMPION_ARN });
+    expect(onlyCall(second.run, 'Gate').search.champion.ModelPackageArn).toBe(CHAMPION_ARN);
+    expect(second.run.status).toBe('SUCCEEDED');
+    expect(second.run.visited[second.run.visited.length - 1]).toBe('Deployed');
+    expect(second.aws.published[0].message.reason).toBe("rmse 3.3 passes the threshold 5 and beats the champion's 3.5 by at least 0.1");
+    // The second run's model serves: its package is the champion now.
+    expect(registry.newestApproved('stocks-models')?.arn).toBe('arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/9');
+
+    // Why: the first run's package was rejected, naming the endpoint, the run and the error.
+    const candidate = 'arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8';
+    expect(onlyCall(first.run, 'Reject model')).toEqual({
+      ModelPackageArn: candidate, ModelApprovalStatus: 'Rejected', ApprovalDescription: `Not serving ${STOCKS_ENDPOINT}: run run-1 ended with ${error}`,
+    });
+    expect(callsTo(first.run, 'Approve model')).toEqual([]);
+    expect(registry.find(candidate)).toMatchObject({ status: 'Rejected', approvalDescription: `Not serving ${STOCKS_ENDPOINT}: run run-1 ended with ${error}` });
+    // The notification still carries the deployment's own error.
+    expect(first.aws.published.map((m) => [m.message.outcome, m.message.error])).toEqual([['failed', error]]);
+  });
+
+  test('a rejection that fails still notifies the deployment\'s own error', async () => {
+    const { run: execution, aws } = await run({
+      evaluation: GOOD_METRICS,
+      deployment: DeploymentOutcome.ROLLS_BACK,
+      failures: { 'Reject model': new FakeServiceError('SageMaker.AccessDeniedException', 'not authorized to perform sagemaker:UpdateModelPackage') },
+    });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('DeploymentRolledBack');
+    expect(execution.visited.slice(-3)).toEqual(['Reject model', 'Notify failure', 'Failed']);
+    expect(aws.published[0].message).toMatchObject({ outcome: 'failed', error: 'DeploymentRolledBack' });
+    // Still pending: never Approved, so still never a champion.
+    expect(aws.registry.packages.map((p) => p.status)).toEqual(['PendingManualApproval']);
+  });
+
+  test('an approval that fails after the model serves ends in the failure notification; the package stays pending, not rejected', async () => {
+    const { run: execution, aws } = await run({
+      evaluation: GOOD_METRICS,
+      champion: CHAMPION,
+      failures: { 'Approve model': new FakeServiceError('SageMaker.ValidationException', 'Model package is in use') },
+    });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.visited.slice(-3)).toEqual(['Approve model', 'Notify failure', 'Failed']);
+    expect(callsTo(execution, 'Reject model')).toEqual([]);
+    expect(aws.endpointConfig).toBe(expectedName(PREFIX, 'config', RUN));
+    expect(aws.registry.packages.map((p) => [p.arn.split('/').pop(), p.status])).toEqual([['7', 'Approved'], ['8', 'PendingManualApproval']]);
+  });
+
+  describe('with manual approval (the Prod flow)', () => {
+    let manual: SynthesizedPipeline;
+    beforeAll(() => {
+      manual = stocksPipeline(false, ApprovalMode.MANUAL);
+    });
+
+    async function runManual(options: Partial<FakeAwsOptions>, executionName: string) {
+      const aws = new FakeAws({ evaluation: GOOD_METRICS, currentEndpointConfig: PREVIOUS_CONFIG, ...options });
+      const execution = await runStateMachine(manual.definition, { executionName, taskResponses: aws.taskResponses(manual.definition) });
+      return { run: execution, aws };
+    }
+
+    test('a reviewer approves, the model deploys and serves: no workflow approval on top of the reviewer\'s', async () => {
+      const { run: execution, aws } = await runManual({ champion: CHAMPION, approvalStatuses: ['PendingManualApproval', 'Approved'] }, 'prod-1');
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(execution.visited[execution.visited.length - 1]).toBe('Deployed');
+      expect(onlyCall(execution, 'Register model').ModelApprovalStatus).toBe('PendingManualApproval');
+      expect(callsTo(execution, 'Check approval')).toHaveLength(2);
+      expect(callsTo(execution, 'Approve model')).toEqual([]);
+      expect(execution.calls.filter((c) => c.resource.endsWith(':sagemaker:updateModelPackage'))).toEqual([]);
+      expect(aws.endpointConfig).toBe(expectedName(PREFIX, 'config', 'prod-1'));
+      expect(aws.registry.newestApproved('stocks-models')?.arn).toBe('arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8');
+    });
+
+    test('a reviewer-approved model that rolls back is rejected, and the next run is gated against the serving model', async () => {
+      const registry = new FakeModelRegistry(CHAMPION);
+      const first = await runManual({ registry, deployment: DeploymentOutcome.ROLLS_BACK, approvalStatuses: ['Approved'] }, 'prod-1');
+      expect(first.run.status).toBe('FAILED');
+      const second = await runManual({ registry, evaluation: NEXT_METRICS, approvalStatuses: ['Approved'] }, 'prod-2');
+      expect(onlyCall(second.run, 'Describe champion')).toEqual({ ModelPackageName: CHAMPION_ARN });
+      expect(second.run.status).toBe('SUCCEEDED');
+      expect(registry.newestApproved('stocks-models')?.arn).toBe('arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/9');
+      expect(first.run.visited.slice(-4)).toEqual(['Discard new model', 'Reject model', 'Notify failure', 'Failed']);
+      expect(registry.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected', 'Approved']);
+      expect(registry.packages[1].approvalDescription).toBe(`Not serving ${STOCKS_ENDPOINT}: run prod-1 ended with DeploymentRolledBack`);
+    });
+
+    test('a package nobody approved in time is withdrawn (Rejected), so a late approval cannot make it a champion', async () => {
+      const { run: execution, aws } = await runManual({ champion: CHAMPION, approvalStatuses: ['PendingManualApproval'] }, 'prod-3');
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(execution.visited.slice(-4)).toEqual(['Approval timed out', 'Withdraw model', 'Notify rejection', 'Rejected']);
+      expect(onlyCall(execution, 'Withdraw model')).toEqual({
+        ModelPackageArn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8',
+        ModelApprovalStatus: 'Rejected',
+        ApprovalDescription: 'Not approved within 1 hour: run prod-3 did not deploy it',
+      });
+      expect(aws.registry.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+      expect(callsTo(execution, 'Create model')).toEqual([]);
+      expect(aws.published.map((m) => m.message.outcome)).toEqual(['rejected']);
+    });
+  });
+});
+
 function expectEndpointUntouched(execution: StateMachineExecution, aws: FakeAws) {
   const states = execution.calls.map((c) => c.state);
   for (const state of ['Register model', ...ENDPOINT_STATES]) expect(states).not.toContain(state);
@@ -393,7 +523,9 @@ describe('stocks, first model: an account with no endpoint and no model package 
     // No champion: the gate decides on the threshold alone, and the package is the group's first.
     expect(callsTo(execution, 'Describe champion')).toEqual([]);
     expect(onlyCall(execution, 'Gate').search).toEqual({ packages: [] });
-    expect(onlyCall(execution, 'Register model').ModelApprovalStatus).toBe('Approved');
+    expect(onlyCall(execution, 'Register model').ModelApprovalStatus).toBe('PendingManualApproval');
+    expect(onlyCall(execution, 'Approve model')).toMatchObject({ ModelApprovalStatus: 'Approved' });
+    expect(aws.registry.packages.map((p) => p.status)).toEqual(['Approved']);
 
     const model = expectedName(PREFIX, 'model', 'first-run');
     const config = expectedName(PREFIX, 'config', 'first-run');
@@ -447,20 +579,117 @@ describe('stocks, first model: an account with no endpoint and no model package 
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('DeploymentFailed');
     expect(execution.cause).toBe(`${STOCKS_ENDPOINT} is Failed after creation with ${config}`);
-    expect(execution.visited.slice(-6)).toEqual(['First deployment failed', 'Discard new endpoint', 'Discard new config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(execution.visited.slice(-7)).toEqual(['First deployment failed', 'Discard new endpoint', 'Discard new config', 'Discard new model', 'Reject model', 'Notify failure', 'Failed']);
     expect(aws.deletedEndpoints).toEqual([STOCKS_ENDPOINT]);
     expect(aws.endpointExists).toBe(false);
     expect(aws.deletedEndpointConfigs).toEqual([config]);
     expect(aws.deletedModels).toEqual([expectedName(PREFIX, 'cand', 'first-run'), expectedName(PREFIX, 'model', 'first-run')]);
     expect(aws.published.map((m) => m.message.outcome)).toEqual(['failed']);
+    // The first model never served: it is no champion, so the next run is gated on the threshold alone and creates the endpoint.
+    expect(aws.registry.packages.map((p) => p.status)).toEqual(['Rejected']);
+    const next = await runFirst({ registry: aws.registry, evaluation: { ...GOOD_METRICS, rmse: 3.4 } }, 'second-run');
+    expect(callsTo(next.run, 'Describe champion')).toEqual([]);
+    expect(next.run.status).toBe('SUCCEEDED');
+    expect(next.aws.createdEndpoints.map((e) => e.name)).toEqual([STOCKS_ENDPOINT]);
+    expect(aws.registry.packages.map((p) => p.status)).toEqual(['Rejected', 'Approved']);
   });
 
   test('a failed CreateEndpoint discards the new config and model, and the notification carries its error', async () => {
     const { run: execution, aws } = await runFirst({ failures: { 'sagemaker:createEndpoint': new FakeServiceError('SageMaker.ResourceLimitExceededException', 'ml.m5.large for endpoint usage') } });
     expect(execution.status).toBe('FAILED');
-    expect(execution.visited.slice(-5)).toEqual(['Create endpoint', 'Discard new config', 'Discard new model', 'Notify failure', 'Failed']);
+    expect(execution.visited.slice(-6)).toEqual(['Create endpoint', 'Discard new config', 'Discard new model', 'Reject model', 'Notify failure', 'Failed']);
     expect(aws.deletedEndpoints).toEqual([]);
     expect(aws.published[0].message).toMatchObject({ error: 'SageMaker.ResourceLimitExceededException' });
+  });
+});
+
+describe('stocks on a serverless endpoint (EndpointCompute.serverless with ModelSource.fromFirstTraining; issue 21, section 2)', () => {
+  let serverless: SynthesizedPipeline;
+  beforeAll(() => {
+    serverless = stocksServerlessPipeline();
+  });
+  const CHAMPION = { arn: CHAMPION_ARN, metricName: 'rmse', metricValue: 3.5 };
+
+  async function runServerless(options: Partial<FakeAwsOptions>, executionName: string): Promise<{ run: StateMachineExecution; aws: FakeAws }> {
+    const aws = new FakeAws({ evaluation: GOOD_METRICS, endpointExists: false, ...options });
+    const execution = await runStateMachine(serverless.definition, { executionName, taskResponses: aws.taskResponses(serverless.definition) });
+    return { run: execution, aws };
+  }
+
+  test('the first passing run creates a serverless endpoint: ServerlessConfig from the endpoint\'s compute, no key, capture, isolation or VPC', async () => {
+    const { run: execution, aws } = await runServerless({}, 'first-run');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited[execution.visited.length - 1]).toBe('Deployed');
+    const model = expectedName(PREFIX, 'model', 'first-run');
+    const config = expectedName(PREFIX, 'config', 'first-run');
+    const createModel = onlyCall(execution, 'Create model');
+    expect(createModel).toMatchObject({ ModelName: model, ExecutionRoleArn: serverless.modelRoleArn });
+    // SageMaker refuses both on serverless endpoints.
+    expect(createModel.EnableNetworkIsolation).toBeUndefined();
+    expect(createModel.VpcConfig).toBeUndefined();
+    // The batch-transform candidate is still isolated: only the serving model is not.
+    expect(onlyCall(execution, 'Create candidate model').EnableNetworkIsolation).toBe(true);
+    expect(onlyCall(execution, 'Create endpoint config')).toEqual({
+      EndpointConfigName: config,
+      ProductionVariants: [{ VariantName: 'primary', ModelName: model, InitialVariantWeight: 1, ServerlessConfig: { MemorySizeInMB: 3072, MaxConcurrency: 5 } }],
+      Tags: [{ Key: 'freshet:baseline-uri', Value: `s3://${serverless.lakeBucketName}/baselines/first-run/` }],
+    });
+    expect(onlyCall(execution, 'Create endpoint')).toEqual({ EndpointName: STOCKS_ENDPOINT, EndpointConfigName: config });
+    expect(aws.createdEndpoints).toEqual([{ name: STOCKS_ENDPOINT, config }]);
+    expect(onlyCall(execution, 'Approve model')).toMatchObject({ ModelApprovalStatus: 'Approved' });
+    expect(aws.published.map((m) => m.message)).toEqual([expect.objectContaining({ outcome: 'deployed', endpoint: STOCKS_ENDPOINT })]);
+  });
+
+  test('a later run updates it all at once: UpdateEndpoint has no DeploymentConfig, and the run waits for InService on the new config', async () => {
+    const firstConfig = expectedName(PREFIX, 'config', 'first-run');
+    const { run: execution, aws } = await runServerless({ endpointExists: true, currentEndpointConfig: firstConfig, champion: CHAMPION }, 'second-run');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.visited[execution.visited.length - 1]).toBe('Deployed');
+    expect(onlyCall(execution, 'Update endpoint')).toEqual({
+      EndpointName: STOCKS_ENDPOINT, EndpointConfigName: expectedName(PREFIX, 'config', 'second-run'), RetainAllVariantProperties: false,
+    });
+    expect(onlyCall(execution, 'Create endpoint config').ProductionVariants[0].ServerlessConfig).toEqual({ MemorySizeInMB: 3072, MaxConcurrency: 5 });
+    // Updating, then InService on the new config.
+    expect(callsTo(execution, 'Check endpoint')).toHaveLength(2);
+    expect(aws.endpointConfig).toBe(expectedName(PREFIX, 'config', 'second-run'));
+    expect(aws.deletedEndpointConfigs).toEqual([firstConfig]);
+    expect(aws.registry.newestApproved('stocks-models')?.arn).toBe('arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8');
+  });
+
+  test('an update that fails leaves the endpoint InService on its previous config: the run discards the new config and model, rejects the package, '
+    + 'notifies the failure, and the next run is gated against the model that still serves', async () => {
+    const firstConfig = expectedName(PREFIX, 'config', 'first-run');
+    const registry = new FakeModelRegistry(CHAMPION);
+    const { run: execution, aws } = await runServerless({
+      endpointExists: true, currentEndpointConfig: firstConfig, registry, deployment: DeploymentOutcome.FAILS_KEEPS_PREVIOUS,
+    }, 'bad-run');
+    const config = expectedName(PREFIX, 'config', 'bad-run');
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('DeploymentFailed');
+    expect(execution.cause).toBe(`${STOCKS_ENDPOINT} stayed on ${firstConfig} (InService): the update to ${config} failed (DescribeEndpoint FailureReason says why)`);
+    expect(execution.visited.slice(-7)).toEqual(['Endpoint updated?', 'Deployment rolled back', 'Discard new config', 'Discard new model', 'Reject model', 'Notify failure', 'Failed']);
+    expect(onlyCall(execution, 'Update endpoint').DeploymentConfig).toBeUndefined();
+    expect(aws.endpointConfig).toBe(firstConfig);
+    expect(aws.deletedEndpointConfigs).toEqual([config]);
+    expect(registry.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+    expect(aws.published.map((m) => [m.message.outcome, m.message.error])).toEqual([['failed', 'DeploymentFailed']]);
+
+    const next = await runServerless({ endpointExists: true, currentEndpointConfig: firstConfig, registry, evaluation: { ...GOOD_METRICS, rmse: 3.3 } }, 'next-run');
+    expect(onlyCall(next.run, 'Describe champion')).toEqual({ ModelPackageName: CHAMPION_ARN });
+    expect(next.run.status).toBe('SUCCEEDED');
+  });
+
+  test('an endpoint that ends Failed after the update rejects the package too', async () => {
+    const { run: execution, aws } = await runServerless({
+      endpointExists: true, currentEndpointConfig: expectedName(PREFIX, 'config', 'first-run'), champion: CHAMPION, deployment: DeploymentOutcome.FAILS,
+    }, 'failed-run');
+    expect(execution.status).toBe('FAILED');
+    expect(execution.visited.slice(-4)).toEqual(['Deployment failed', 'Reject model', 'Notify failure', 'Failed']);
+    expect(aws.registry.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
+  });
+
+  test('a serverless target that asks for guardrails is refused at synth, naming what to change', () => {
+    expect(() => stocksPipeline(false, ApprovalMode.AUTOMATIC, { serverless: true })).toThrow(/is serverless.*remove guardrails, or use a real-time endpoint/s);
   });
 });
 
@@ -533,7 +762,8 @@ describe('pollution (DeepAR, registered without an endpoint)', () => {
       expect(execution.status).toBe('SUCCEEDED');
       // One hour at the default one-minute poll interval.
       expect(callsTo(execution, 'Check approval')).toHaveLength(60);
-      expect(execution.visited.slice(-3)).toEqual(['Approval timed out', 'Notify rejection', 'Rejected']);
+      expect(execution.visited.slice(-4)).toEqual(['Approval timed out', 'Withdraw model', 'Notify rejection', 'Rejected']);
+      expect(aws.registry.packages.map((p) => p.status)).toEqual(['Rejected']);
       expect(aws.published[0].message.reason).toMatch(/^nobody approved the model package .* within 1 hour$/);
     });
   });

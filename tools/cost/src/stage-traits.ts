@@ -45,8 +45,11 @@ export function stageTraits(stacks: AssemblyStack[]): Record<string, StageTraits
       } catch {
         continue;
       }
-      if (states.some((s) => /\.waitForTaskToken$/.test(s.resource)
-        || (/sagemaker:createModelPackage$/.test(s.resource) && s.parameters.ModelApprovalStatus === 'PendingManualApproval'))) manualApproval = true;
+      // A package registered pending is approved by a person unless the workflow approves it itself
+      // (automatic mode approves once the endpoint serves it).
+      const pending = states.some((s) => /sagemaker:createModelPackage$/.test(s.resource) && s.parameters.ModelApprovalStatus === 'PendingManualApproval');
+      const approvesItself = states.some((s) => /sagemaker:updateModelPackage$/.test(s.resource) && s.parameters.ModelApprovalStatus === 'Approved');
+      if (states.some((s) => /\.waitForTaskToken$/.test(s.resource)) || (pending && !approvesItself)) manualApproval = true;
       for (const s of states.filter((x) => /sagemaker:createModel$/.test(x.resource))) {
         models += 1;
         if (s.parameters.EnableNetworkIsolation === true) isolated += 1;

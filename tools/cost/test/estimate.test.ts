@@ -110,4 +110,33 @@ describe('the seed comparison', () => {
     expect(report).toContain('What Prod buys over Dev: 2 instances behind each endpoint (Dev: 1); a person approves each model (Dev: the gate alone).');
     expect(report).toContain('Prod over Dev per dataset: stocks +$2.00 idle / +$2.00 at load.');
   });
+
+  test('a package registered pending that the workflow approves itself once it serves is not a person\'s approval', () => {
+    const machine = (stage: string, approvesItself: boolean) => stackFromTemplate({
+      Resources: {
+        W: {
+          Type: 'AWS::StepFunctions::StateMachine',
+          Properties: {
+            DefinitionString: JSON.stringify({
+              StartAt: 'Register',
+              States: {
+                Register: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:sagemaker:createModelPackage', Parameters: { ModelApprovalStatus: 'PendingManualApproval' }, Next: approvesItself ? 'Approve' : 'Done' },
+                ...(approvesItself ? { Approve: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:sagemaker:updateModelPackage', Parameters: { ModelApprovalStatus: 'Approved' }, Next: 'Done' } } : {}),
+                Done: { Type: 'Succeed' },
+              },
+            }),
+          },
+          Metadata: { 'aws:cdk:path': `App/${stage}/Training/StocksRetrain/Resource` },
+        },
+      },
+    }, `App/${stage}/Training`, stage);
+    const prices = { 'kms.keyMonth': 1, 'kms.requestTenThousand': 0.03, 'stepfunctions.standardTransitionThousand': 0.025 };
+    // A dataset is a first word that starts constructs in two stacks of a stage.
+    const data = (stage: string) => stackFromTemplate({
+      Resources: { K: { Type: 'AWS::KMS::Key', Properties: {}, Metadata: { 'aws:cdk:path': `App/${stage}/Data/StocksIngest/Key/Resource` } } },
+    }, `App/${stage}/Data`, stage);
+    const result = estimate([data('Dev'), machine('Dev', true), data('Prod'), machine('Prod', false)], table(prices), { ...DEFAULT_LOAD, retrainsPerDay: null });
+    const seed = estimate([stackFromTemplate({ Resources: {} }, 'Seed', 'seed')], table(prices), DEFAULT_LOAD);
+    expect(renderReport(result, seed)).toContain('a person approves each model (Dev: the gate alone)');
+  });
 });

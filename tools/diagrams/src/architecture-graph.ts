@@ -223,8 +223,11 @@ class StageReader {
     for (const fn of this.of('AWS::Lambda::Function')) {
       const starts = retrains.filter((m) => refersTo(flatten(fn.properties.Environment), m.logicalId));
       if (starts.length === 0) continue;
+      // The start guard is scheduled; the trigger answers alarm state changes (and retries on a schedule of its own).
+      const alarmDriven = this.of('AWS::Events::Rule').some((rule) => JSON.stringify(rule.properties.EventPattern ?? {}).includes('aws.cloudwatch')
+        && (rule.properties.Targets ?? []).some((t: any) => refersTo(flatten(t.Arn), fn.logicalId)));
       const scheduled = this.resources.some((r) => scheduleOf(r)?.targets.some((t) => refersTo(t, fn.logicalId)));
-      if (scheduled) continue;
+      if (scheduled && !alarmDriven) continue;
       const id = this.add(fn, 'trigger', 'Retrain trigger', [constructOf(fn), 'one retrain per alarm']);
       for (const m of starts) this.edge(id, this.id(m));
       for (const [machine, workflow] of this.workflows) {

@@ -322,8 +322,12 @@ describe('the ml-platform app', () => {
   test('Prod differs where production needs it: manual model approval, two instances per endpoint, alarms to the on-call address', () => {
     const definitions = (stage: typeof pipelineStack.devStage) => Object.values(Template.fromStack(stage.trainingStack).findResources('AWS::StepFunctions::StateMachine'))
       .map((m: any) => JSON.stringify(m.Properties.DefinitionString));
-    for (const d of definitions(pipelineStack.prodStage)) expect(d).toContain('PendingManualApproval');
-    for (const d of definitions(pipelineStack.devStage)) expect(d).not.toContain('PendingManualApproval');
+    // Prod waits for a person to approve each model; Dev's workflow approves a model itself once it serves.
+    for (const d of definitions(pipelineStack.prodStage)) expect(d).toContain('Check approval');
+    for (const d of definitions(pipelineStack.devStage)) {
+      expect(d).not.toContain('Check approval');
+      expect(d).toContain('Approve model');
+    }
     // The workflow creates each endpoint config, with the endpoint's instance count.
     const instances = (stage: typeof pipelineStack.devStage) => definitions(stage).flatMap((d) => [...d.matchAll(/InitialInstanceCount\\+":(\d+)/g)].map((m) => Number(m[1])));
     expect(new Set(instances(pipelineStack.prodStage))).toEqual(new Set([2]));

@@ -191,13 +191,11 @@ const replay = new ToolPackage(root, {
     '@aws-sdk/client-dynamodb@^3.1143.0',
     '@aws-sdk/client-sfn@^3.1143.0',
     '@aws-sdk/client-codepipeline@^3.1143.0',
+    '@aws-sdk/client-cloudwatch@^3.1143.0',
   ],
 });
 // A consumer runs it on their own app: npx freshet-replay --app <cdk.out>.
 replay.addBins({ 'freshet-replay': 'lib/cli.js' });
-// The issue-20 defect scenarios assert the fixed loop; they fail until the fixes merge, so the default run leaves them
-// out (run them with: cd tools/replay && npx jest -c test/loop-defects/jest.config.json). Delete this line to enable them.
-replay.jest?.addIgnorePattern('/test/loop-defects/');
 // The tests replay the app's Dev stage: Nx synthesizes it first.
 replay.tryFindObjectFile('package.json')?.addOverride('nx.targets.test.dependsOn', ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { alarmArn, chooseLoop, main, matchesPattern, readApp } from '../src';
+import { alarmArn, chooseLoop, main, matchesPattern, readApp, stateMachineArn } from '../src';
 import { DEV_APP, editedCopy, PYTHON, synthConsumerApp } from './helpers';
 
 let consumer: string;
@@ -15,7 +15,16 @@ test('the Dev stage: two loops, every setting read from the templates', () => {
   const stocks = app.loops[0];
   expect(stocks).toMatchObject({ windowHours: 24, cooldownSeconds: 21_600, dailyCap: 3, targetKind: 'state-machine' });
   expect(stocks.driftSchedule.expression).toBe('cron(5 * * * ? *)');
-  expect(stocks.retrainSchedules.map((s) => s.expression)).toEqual(['cron(0 3 * * ? *)']);
+  expect(stocks.retrainSchedules.map((s) => s.expression)).toEqual(['cron(0 3 ? * SUN *)']);
+  // The trigger's retry rule, and every rule that invokes the trigger or the start guard.
+  expect(stocks.triggerSchedules.map((s) => [s.expression, s.via])).toEqual([['rate(15 minutes)', 'events-rule']]);
+  expect(stocks.eventRules.map((r) => [r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.target === stocks.trigger.logicalId ? 'trigger' : 'start guard', r.transformsInput]).sort())
+    .toEqual([
+      ['StocksMonitorTriggerAlarmRule', 'trigger', false],
+      ['StocksMonitorTriggerRunEndRule', 'trigger', false],
+      ['StocksRetrainRetrainOnDeployment', 'start guard', true],
+      ['StocksRetrainRunEndRule', 'start guard', false],
+    ]);
   const settings = (a: typeof stocks.watchedAlarms[0]) => [
     a.metricName, a.statistic, a.periodSeconds, a.evaluationPeriods, a.datapointsToAlarm, a.threshold, a.comparison, a.treatMissingData,
   ];
@@ -34,6 +43,16 @@ test('the Dev stage: two loops, every setting read from the templates', () => {
   expect(matchesPattern(stocks.rulePattern, event(stocks.watchedAlarms[0].logicalId, 'ALARM'))).toBe(true);
   expect(matchesPattern(stocks.rulePattern, event(stocks.watchedAlarms[0].logicalId, 'OK'))).toBe(false);
   expect(matchesPattern(stocks.rulePattern, event('StocksMonitorAlarmsMonitorFailures34C29564', 'ALARM'))).toBe(false);
+  // Both run-end rules (one names the state machine by Ref, the other through the Training stack's export) match
+  // an execution of the retrain state machine that ended, and neither matches one still running or another machine's.
+  const ended = (machine: string, status: string) => ({ 'source': 'aws.states', 'detail-type': 'Step Functions Execution Status Change', 'detail': { stateMachineArn: stateMachineArn(machine), status } });
+  const runEnd = stocks.eventRules.filter((r) => r.logicalId.includes('RunEndRule'));
+  expect(runEnd).toHaveLength(2);
+  for (const rule of runEnd) {
+    expect(matchesPattern(rule.pattern, ended(stocks.retrainStateMachine!.logicalId, 'FAILED'))).toBe(true);
+    expect(matchesPattern(rule.pattern, ended(stocks.retrainStateMachine!.logicalId, 'RUNNING'))).toBe(false);
+    expect(matchesPattern(rule.pattern, ended(app.loops[1].retrainStateMachine!.logicalId, 'SUCCEEDED'))).toBe(false);
+  }
 });
 
 test('a threshold changed in the app changes what the replay reads', () => {
@@ -99,10 +118,19 @@ test('the CLI exits 2 with the reason on a refusal or a bad scenario, before run
 test('the consumer app (unstaged): the trigger rehearsal runs and its trigger starts a run after the drift alarm', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-consumer-run-'));
   const out: string[] = [];
-  const scenario = path.resolve(__dirname, '..', 'scenarios', 'trigger-rehearsal.json');
+  // The repository's rehearsal with the consumer's own quiet levels (its model-quality alarm is on RMSE above 0.5).
+  const scenario = path.join(dir, 'consumer.json');
+  const rehearsal = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'scenarios', 'trigger-rehearsal.json'), 'utf8'));
+  fs.writeFileSync(scenario, JSON.stringify({ ...rehearsal, baselineLevels: { MaxFeatureDrift: 0.05, PredictionDrift: 0.04, ModelQuality: 0.3 } }));
   expect(await main(['--app', consumer, '--scenario', scenario, '--out', dir], (t) => out.push(t))).toBe(0);
-  const { timeline } = JSON.parse(fs.readFileSync(path.join(dir, 'timeline.json'), 'utf8'));
+  const { timeline, summary } = JSON.parse(fs.readFileSync(path.join(dir, 'timeline.json'), 'utf8'));
+  expect(summary.falseAlarms).toBe(0);
   const alarm = timeline.find((e: any) => e.kind === 'alarm' && e.state === 'ALARM');
-  expect(alarm.time).toBe('2026-01-15T02:00:00.000Z');
+  expect(alarm.metric).toBe('MaxFeatureDrift');
+  // Within the alarm's evaluation periods of the onset (day 10), read from the consumer's template (3 of 4 × 2 h).
+  const spec = readApp(consumer).loops[0].watchedAlarms.find((a) => a.metricName === 'MaxFeatureDrift')!;
+  const onset = Date.parse('2026-01-15T00:00:00Z');
+  expect(Date.parse(alarm.time)).toBeGreaterThan(onset);
+  expect(Date.parse(alarm.time) - onset).toBeLessThanOrEqual(spec.evaluationPeriods * spec.periodSeconds * 1000);
   expect(timeline.find((e: any) => e.kind === 'trigger')).toMatchObject({ time: alarm.time, started: true });
 });

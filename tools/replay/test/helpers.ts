@@ -13,7 +13,11 @@ export const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
  */
 export function synthConsumerApp(): string {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-consumer-'));
-  fs.copyFileSync(path.join(ROOT, 'tools', 'scripts', 'consumer', 'app.ts'), path.join(work, 'app.ts'));
+  const consumer = path.join(ROOT, 'tools', 'scripts', 'consumer');
+  fs.copyFileSync(path.join(consumer, 'app.ts'), path.join(work, 'app.ts'));
+  // The app applies the nag packs through ./nag, the variant of the cdk-nag major the consumer installs (the workspace's).
+  const nagMajor = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'cdk-nag', 'package.json'), 'utf8')).version.split('.')[0];
+  fs.copyFileSync(path.join(consumer, `nag-v${nagMajor}.ts`), path.join(work, 'nag.ts'));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
   execFileSync(path.join(ROOT, 'node_modules', '.bin', 'esbuild'), ['app.ts', '--bundle', '--platform=node', '--outfile=app.js', '--log-level=warning',
     '--external:aws-cdk-lib', '--external:constructs', '--external:cdk-nag', '--external:@freshet/*'], { cwd: work });

@@ -20,6 +20,19 @@ export interface ScheduleSpec {
   /** The logical id of the target (a state machine or a function). */
   readonly target: string;
   readonly input?: string;
+  /** An EventBridge rule's schedule (its target gets a `Scheduled Event` unless the target sets an input) or EventBridge Scheduler's. */
+  readonly via: 'events-rule' | 'scheduler';
+}
+
+/** An EventBridge rule with an event pattern, and the function of the loop it invokes. */
+export interface EventRuleSpec {
+  readonly logicalId: string;
+  /** The pattern, with resource tokens resolved to the names and ARNs the replay gives them. */
+  readonly pattern: Record<string, unknown>;
+  /** The logical id of the function it invokes (the trigger or the start guard). */
+  readonly target: string;
+  /** The target sets an Input, InputPath or InputTransformer (the replay sends events unchanged, so it refuses such a rule when it matches). */
+  readonly transformsInput: boolean;
 }
 
 /** The training algorithm a retrain state machine runs, read from its training image. */
@@ -52,6 +65,14 @@ export interface LoopModel {
   readonly flavour: TrainingFlavour;
   readonly retrainSchedules: ScheduleSpec[];
   readonly startGuard?: BundledFunction;
+  /** The schedules that invoke the trigger (its retry rule), if any. */
+  readonly triggerSchedules: ScheduleSpec[];
+  /**
+   * Every event-pattern rule of the stage that invokes the trigger or the start guard: the alarm rule,
+   * the run-end rules (Step Functions execution status changes), ... The replay sends each event it
+   * makes to every rule whose pattern matches it.
+   */
+  readonly eventRules: EventRuleSpec[];
 }
 
 /** The app, one stage (or the whole unstaged app) of it. */
@@ -64,6 +85,19 @@ export interface AppModel {
 /** A fake alarm ARN the replay gives each alarm: the rule's pattern and the events use the same one. */
 export function alarmArn(logicalId: string): string {
   return `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${logicalId}`;
+}
+
+/** The ARN the replay gives a state machine (Ref of a state machine is its ARN). */
+export function stateMachineArn(logicalId: string): string {
+  return `arn:aws:states:us-east-1:123456789012:stateMachine:${logicalId}`;
+}
+
+/**
+ * The resource a reference names: a logical id (Ref, Fn::GetAtt) or, across the stage's
+ * stacks, an export of it (`Fn::ImportValue` of `<stack>:ExportsOutputRef<id><hash>`).
+ */
+export function resourceOf(ref: string, resources: AssemblyResource[]): AssemblyResource | undefined {
+  return resources.find((r) => r.logicalId === ref) ?? resources.find((r) => refersTo({ text: ref, refs: [ref] }, r.logicalId));
 }
 
 /**
@@ -92,15 +126,17 @@ export function readApp(cdkOut: string, stage?: string): AppModel {
 function readLoop(trigger: AssemblyResource, resources: AssemblyResource[], byId: Map<string, AssemblyResource>): LoopModel {
   const env = trigger.properties.Environment.Variables;
   const monitorId = trigger.logicalId.replace(/TriggerFunction[0-9A-F]{8}$/, '');
-  const rule = resources.find((r) => r.type === 'AWS::Events::Rule' && (r.properties.Targets ?? []).some((t: any) => refersTo(flatten(t.Arn), trigger.logicalId)));
-  if (!rule) throw new Error(`The trigger ${trigger.logicalId} has no EventBridge rule that invokes it.`);
+  // The alarm rule: of the rules that invoke the trigger (alarms, retry schedule, runs ending), the one on CloudWatch alarms.
+  const rule = resources.find((r) => r.type === 'AWS::Events::Rule' && (r.properties.EventPattern?.source ?? []).includes('aws.cloudwatch')
+    && (r.properties.Targets ?? []).some((t: any) => refersTo(flatten(t.Arn), trigger.logicalId)));
+  if (!rule) throw new Error(`The trigger ${trigger.logicalId} has no EventBridge rule on CloudWatch alarm state changes that invokes it.`);
   const watched = (rule.properties.EventPattern?.resources ?? []).map((ref: unknown) => flatten(ref).refs[0]).filter(Boolean) as string[];
   const watchedAlarms = watched.map((id) => {
     const alarm = byId.get(id);
     if (!alarm) throw new Error(`The rule ${rule.logicalId} watches ${id}, which is not in the stage.`);
     return { logicalId: id, ...alarmSpec(alarm) };
   });
-  const rulePattern = resolvePattern(rule.properties.EventPattern);
+  const rulePattern = resolvePattern(rule.properties.EventPattern, resources);
   // The drift side: the planner is the function whose environment names WINDOW_HOURS and the monitor's endpoint.
   const planner = resources.find((r) => r.type === 'AWS::Lambda::Function' && r.logicalId.startsWith(`${monitorId}DriftPlanner`));
   const publisher = resources.find((r) => r.type === 'AWS::Lambda::Function' && r.logicalId.startsWith(`${monitorId}DriftPublisher`));
@@ -119,6 +155,8 @@ function readLoop(trigger: AssemblyResource, resources: AssemblyResource[], byId
     ? resources.find((r) => r.type === 'AWS::Lambda::Function' && refersTo(flatten(r.properties.Environment), retrainStateMachine.logicalId))
     : undefined;
   const retrainSchedules = startGuard ? schedulesOf(resources, startGuard.logicalId) : [];
+  const eventRules = [trigger, startGuard].filter((f): f is AssemblyResource => f !== undefined)
+    .flatMap((fn) => eventRulesOf(resources, fn.logicalId));
   return {
     monitorId,
     endpointName: String(penv.ENDPOINT_NAME),
@@ -140,7 +178,27 @@ function readLoop(trigger: AssemblyResource, resources: AssemblyResource[], byId
     flavour: flavourOf(trainingImage, definition),
     retrainSchedules,
     startGuard: startGuard ? bundled(startGuard) : undefined,
+    triggerSchedules: schedulesOf(resources, trigger.logicalId),
+    eventRules,
   };
+}
+
+function eventRulesOf(resources: AssemblyResource[], targetId: string): EventRuleSpec[] {
+  const out: EventRuleSpec[] = [];
+  for (const r of resources) {
+    const p = r.properties;
+    if (r.type !== 'AWS::Events::Rule' || !p.EventPattern || p.State === 'DISABLED') continue;
+    for (const t of p.Targets ?? []) {
+      if (!refersTo(flatten(t.Arn), targetId)) continue;
+      out.push({
+        logicalId: r.logicalId,
+        pattern: resolvePattern(p.EventPattern, resources),
+        target: targetId,
+        transformsInput: Boolean(t.Input ?? t.InputPath ?? t.InputTransformer),
+      });
+    }
+  }
+  return out;
 }
 
 /** The algorithm from the training image's repository name. */
@@ -179,30 +237,41 @@ function schedulesOf(resources: AssemblyResource[], targetId: string): ScheduleS
   for (const r of resources) {
     const p = r.properties;
     if (r.type === 'AWS::Scheduler::Schedule' && p.State !== 'DISABLED' && refersTo(flatten(p.Target?.Arn), targetId)) {
-      out.push({ logicalId: r.logicalId, expression: p.ScheduleExpression, target: targetId, input: p.Target?.Input });
+      out.push({ logicalId: r.logicalId, expression: p.ScheduleExpression, target: targetId, input: p.Target?.Input, via: 'scheduler' });
     }
     if (r.type === 'AWS::Events::Rule' && p.ScheduleExpression && p.State !== 'DISABLED') {
       for (const t of p.Targets ?? []) {
         if (!refersTo(flatten(t.Arn), targetId)) continue;
-        out.push({ logicalId: r.logicalId, expression: p.ScheduleExpression, target: targetId, input: t.Input });
+        out.push({ logicalId: r.logicalId, expression: p.ScheduleExpression, target: targetId, input: t.Input, via: 'events-rule' });
       }
     }
   }
   return out;
 }
 
-function resolvePattern(value: unknown): any {
-  if (Array.isArray(value)) return value.map(resolvePattern);
+/**
+ * A rule's pattern with the resources it names resolved as the replay names them: an alarm's ARN
+ * (alarmArn), a state machine's ARN (stateMachineArn), across stacks through their exports.
+ */
+function resolvePattern(value: unknown, resources: AssemblyResource[]): any {
+  if (Array.isArray(value)) return value.map((v) => resolvePattern(v, resources));
   if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    if ('Fn::GetAtt' in obj) {
-      const [id, attr] = obj['Fn::GetAtt'] as [string, string];
-      if (attr === 'Arn') return alarmArn(id);
-      return `${id}.${attr}`;
+    if ('Fn::GetAtt' in obj || 'Ref' in obj || 'Fn::ImportValue' in obj) {
+      const flat = flatten(obj);
+      const resource = resourceOf(flat.refs[0] ?? '', resources);
+      if (resource?.type === 'AWS::CloudWatch::Alarm') return alarmArn(resource.logicalId);
+      if (resource?.type === 'AWS::StepFunctions::StateMachine') return stateMachineArn(resource.logicalId);
+      if ('Fn::GetAtt' in obj) {
+        const [id, attr] = obj['Fn::GetAtt'] as [string, string];
+        if (attr === 'Arn') return alarmArn(id);
+        return `${id}.${attr}`;
+      }
+      if ('Ref' in obj) return String(obj.Ref);
+      return flat.text;
     }
-    if ('Ref' in obj) return String(obj.Ref);
     if ('Fn::Join' in obj) return flatten(obj).text;
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolvePattern(v)]));
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, resolvePattern(v, resources)]));
   }
   return value;
 }

@@ -60,7 +60,7 @@ export function renderReport(loop: LoopModel, scenario: Scenario, result: Rehear
   return `<!doctype html><html><head><meta charset="utf-8"><title>freshet-replay: ${esc(scenario.name)}</title>
 <style>body{font-family:sans-serif;margin:24px;color:#222}h2{font-size:15px;margin:18px 0 4px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}.note{color:#555;font-size:13px}</style></head><body>
 <h1>${esc(loop.monitorId)}: ${esc(scenario.name)}</h1>
-<p class="note">${days} simulated days from ${esc(scenario.start)}. Trigger rehearsal: the app's alarms, rules, schedules (the trigger's retry rule too), retrain trigger, start guard and run lock ran as built on the simulated clock;
+<p class="note">${days} simulated days from ${esc(scenario.start)}. Trigger rehearsal: the app's alarms, rules and schedules (the trigger's retry rule too), retrain trigger, start guard and run lock ran as built on the simulated clock;
 the drift values are the scenario's metric-level injections and each run lasts ${scenario.retrainHours} h (stand-ins, see the README). PSI per feature, null share, serving model version and model error
 are not charted: this build does not run the data path.</p>
 <table><tr><th>injection</th><th>from day</th><th>to alarm (h)</th><th>to retrain start (h)</th><th>to new model (h)</th></tr>${rows}</table>

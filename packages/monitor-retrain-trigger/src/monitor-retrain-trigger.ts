@@ -195,54 +195,13 @@ export class MonitorRetrainTrigger extends Construct {
   }
 
   private widgets(props: MonitorRetrainTriggerProps): cloudwatch.IWidget[] {
-    const drift = this.driftMonitor;
-    const endpoint = drift.endpointName;
-    const seconds = drift.interval.toSeconds();
-    const search = (expression: string, label: string, statistic: string, period: number) => new cloudwatch.MathExpression({
-      expression: `SEARCH('${expression}', '${statistic}', ${period})`,
-      label,
-      period: Duration.seconds(period),
-    });
-    const widgets: cloudwatch.IWidget[] = [
-      new cloudwatch.GraphWidget({
-        title: 'Drift per feature (PSI)',
-        width: 12,
-        left: [
-          search(`{${DRIFT_NAMESPACE},Endpoint,Feature} MetricName="FeatureDrift" Endpoint="${endpoint}"`, 'Feature', 'Maximum', seconds),
-          drift.metricMaxFeatureDrift(),
-          drift.metricPredictionDrift(),
-        ],
-        leftAnnotations: [{ value: drift.psiThreshold, label: 'threshold' }],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Sample size',
-        width: 12,
-        left: [drift.metricSampleSize(), drift.metric('CorruptRecords')],
-      }),
-    ];
-    widgets.push(new cloudwatch.GraphWidget({
-      title: 'Null and invalid share per feature',
-      width: 12,
-      left: [
-        search(`{${DRIFT_NAMESPACE},Endpoint,Feature} MetricName="NullShare" Endpoint="${endpoint}"`, 'null share', 'Maximum', seconds),
-        search(`{${DRIFT_NAMESPACE},Endpoint,Feature} MetricName="InvalidShare" Endpoint="${endpoint}"`, 'invalid share', 'Maximum', seconds),
-        drift.metric('MaxNullShareIncrease'),
-        drift.metric('MaxInvalidShareIncrease'),
-      ],
-      leftAnnotations: [{ value: drift.nullShareIncrease, label: 'null share increase' }, { value: drift.invalidShareIncrease, label: 'invalid share increase' }],
-    }));
-    widgets.push(new cloudwatch.GraphWidget({
-      title: 'Unmonitored windows',
-      width: 12,
-      left: [search(`{${DRIFT_NAMESPACE},Endpoint,Reason} MetricName="UnmonitoredWindow" Endpoint="${endpoint}"`, 'Reason', 'Maximum', seconds)],
-      right: [drift.metricUnmonitoredTraffic()],
-    }));
+    const widgets = this.driftWidgets();
     if (props.modelQuality) {
       widgets.push(new cloudwatch.GraphWidget({
         title: `Model quality (${props.modelQuality.metric})`,
         width: 12,
-        left: [drift.metricModelQuality(props.modelQuality.metric)],
-        right: [drift.metric('GroundTruthMatches'), drift.metric('UnmatchedPredictions')],
+        left: [this.driftMonitor.metricModelQuality(props.modelQuality.metric)],
+        right: [this.driftMonitor.metric('GroundTruthMatches'), this.driftMonitor.metric('UnmatchedPredictions')],
         leftAnnotations: [{ value: props.modelQuality.threshold, label: 'threshold' }],
       }));
     }
@@ -255,6 +214,46 @@ export class MonitorRetrainTrigger extends Construct {
       ],
     }));
     return widgets;
+  }
+
+  /** The drift job's widgets: PSI per feature, sample size, null and invalid shares, unmonitored windows. */
+  private driftWidgets(): cloudwatch.IWidget[] {
+    const drift = this.driftMonitor;
+    const perFeature = (metricName: string, dimension: string, label: string) => new cloudwatch.MathExpression({
+      expression: `SEARCH('{${DRIFT_NAMESPACE},Endpoint,${dimension}} MetricName="${metricName}" Endpoint="${drift.endpointName}"', 'Maximum', ${drift.interval.toSeconds()})`,
+      label,
+      period: drift.interval,
+    });
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'Drift per feature (PSI)',
+        width: 12,
+        left: [perFeature('FeatureDrift', 'Feature', 'Feature'), drift.metricMaxFeatureDrift(), drift.metricPredictionDrift()],
+        leftAnnotations: [{ value: drift.psiThreshold, label: 'threshold' }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Sample size',
+        width: 12,
+        left: [drift.metricSampleSize(), drift.metric('CorruptRecords')],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Null and invalid share per feature',
+        width: 12,
+        left: [
+          perFeature('NullShare', 'Feature', 'null share'),
+          perFeature('InvalidShare', 'Feature', 'invalid share'),
+          drift.metric('MaxNullShareIncrease'),
+          drift.metric('MaxInvalidShareIncrease'),
+        ],
+        leftAnnotations: [{ value: drift.nullShareIncrease, label: 'null share increase' }, { value: drift.invalidShareIncrease, label: 'invalid share increase' }],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Unmonitored windows',
+        width: 12,
+        left: [perFeature('UnmonitoredWindow', 'Reason', 'Reason')],
+        right: [drift.metricUnmonitoredTraffic()],
+      }),
+    ];
   }
 }
 

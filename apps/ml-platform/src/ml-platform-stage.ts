@@ -7,6 +7,7 @@ import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
 import { ApprovalMode, DataExtract, RetrainPipeline, TaskType, TrainingAlgorithm } from '@freshet/retrain-pipeline';
 import { StreamingIngest } from '@freshet/streaming-ingest';
 import { CfnOutput, Duration, Stack, Stage } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -58,6 +59,14 @@ export class MlPlatformStage extends Stage {
   public readonly pollutionMonitor?: MonitorRetrainTrigger;
   /** Every alarm of the stage notifies this topic (email subscription from the config). */
   public readonly alarmTopic: AlarmTopic;
+  /**
+   * One dashboard per dataset, in the stage's last stack (Monitoring, else Training):
+   * each construct of the dataset draws its section on it (CloudWatch's first three
+   * dashboards of an account are free, and each further one is $3 a month).
+   */
+  public readonly stocksDashboard: cloudwatch.Dashboard;
+  /** The pollution dataset's dashboard, beside the stocks one. */
+  public readonly pollutionDashboard: cloudwatch.Dashboard;
   /** The prefix of every alarm name: `freshet-<stage>`. */
   public readonly alarmNamePrefix: string;
   /** What the smoke tests call, with their permissions, when the stage has a smoke-test runner. */
@@ -73,16 +82,27 @@ export class MlPlatformStage extends Stage {
     const pollution = pollutionSchema();
 
     this.dataStack = new Stack(this, 'Data', { description: 'Freshet data: ingest streams, the lake and its ETL jobs' });
+    this.warehouseStack = new Stack(this, 'Warehouse', { description: 'Freshet warehouse: Redshift Serverless loaded from the curated lake' });
+    this.servingStack = new Stack(this, 'Serving', { description: 'Freshet serving: SageMaker endpoints behind validated prediction APIs' });
+    this.trainingStack = new Stack(this, 'Training', { description: 'Freshet training: the retraining workflows, gated, deploying to the endpoints' });
+    if (props.settings.monitorEndpoints) {
+      this.monitoringStack = new Stack(this, 'Monitoring', { description: 'Freshet monitoring: drift and quality of the served models, whose alarms retrain them' });
+    }
     // One topic per stage, in the stack every other stack already depends on.
     this.alarmTopic = new AlarmTopic(this.dataStack, 'AlarmTopic');
     this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.settings.alarmEmail));
     this.alarmNamePrefix = `freshet-${props.settings.name}`;
-    const alarms = this.alarmOptions();
+    // The dashboards draw on every other stack, so they live in the one deployed last.
+    const dashboardStack = this.monitoringStack ?? this.trainingStack;
+    this.stocksDashboard = new cloudwatch.Dashboard(dashboardStack, 'StocksDashboard', { dashboardName: `${this.alarmNamePrefix}-stocks`, defaultInterval: Duration.hours(3) });
+    this.pollutionDashboard = new cloudwatch.Dashboard(dashboardStack, 'PollutionDashboard', { dashboardName: `${this.alarmNamePrefix}-pollution`, defaultInterval: Duration.hours(3) });
+    const stocksAlarms = this.alarmOptions(this.stocksDashboard);
+    const pollutionAlarms = this.alarmOptions(this.pollutionDashboard);
     this.stocksIngest = new StreamingIngest(this.dataStack, 'StocksIngest', {
       schema: stocks,
       iotSource: { topicFilter: 'freshet/stocks/+' },
       csvUploadSource: {},
-      alarms,
+      alarms: stocksAlarms,
     });
     const lakeBucket = this.stocksIngest.lakeBucket;
     const lakeKey = this.stocksIngest.lakeKey;
@@ -91,7 +111,7 @@ export class MlPlatformStage extends Stage {
       iotSource: { topicFilter: 'freshet/pollution/+' },
       existingLakeBucket: lakeBucket,
       existingLakeBucketKey: lakeKey,
-      alarms,
+      alarms: pollutionAlarms,
     });
     this.stocksEtl = new GlueEtl(this.dataStack, 'StocksEtl', {
       schema: stocks,
@@ -101,7 +121,7 @@ export class MlPlatformStage extends Stage {
       // Daily, before the 02:45 COPY and the 03:00 retrain: nothing reads curated data more often,
       // and hourly runs cost about $10 a month more per dataset (tools/cost).
       schedule: DAILY_ETL,
-      alarms,
+      alarms: stocksAlarms,
     });
     this.pollutionEtl = new GlueEtl(this.dataStack, 'PollutionEtl', {
       schema: pollution,
@@ -111,10 +131,9 @@ export class MlPlatformStage extends Stage {
       derivedColumns: [{ name: 'hour', derivation: Derivation.HOUR, source: 'timestamp' }],
       dataQuality: { valueRanges: [{ column: 'ozone', min: 0 }] },
       schedule: DAILY_ETL,
-      alarms,
+      alarms: pollutionAlarms,
     });
 
-    this.warehouseStack = new Stack(this, 'Warehouse', { description: 'Freshet warehouse: Redshift Serverless loaded from the curated lake' });
     this.stocksWarehouse = new RedshiftWarehouse(this.warehouseStack, 'StocksWarehouse', {
       schema: stocks,
       lakeBucket,
@@ -123,10 +142,9 @@ export class MlPlatformStage extends Stage {
       // Once a day, half an hour after the ETL job starts and before the 03:00 retrain that unloads it:
       // an hourly COPY wakes Redshift Serverless 730 times a month, about $37 for a few thousand rows an hour.
       copySchedule: events.Schedule.cron({ hour: '2', minute: '45' }),
-      alarms,
+      alarms: stocksAlarms,
     });
 
-    this.servingStack = new Stack(this, 'Serving', { description: 'Freshet serving: SageMaker endpoints behind validated prediction APIs' });
     // No seed model: each endpoint appears when its first retraining run passes the gate (README: The first model).
     const compute = EndpointCompute.realTime({ instanceType: 'ml.m5.large', initialInstanceCount: props.settings.endpointInstanceCount ?? 1 });
     this.stocksEndpoint = new ModelEndpoint(this.servingStack, 'StocksEndpoint', {
@@ -134,17 +152,16 @@ export class MlPlatformStage extends Stage {
       model: ModelSource.fromFirstTraining(Algorithm.AUTOGLUON, { bucket: lakeBucket }),
       lakeBucket,
       compute,
-      alarmOptions: alarms,
+      alarmOptions: stocksAlarms,
     });
     this.pollutionEndpoint = new ModelEndpoint(this.servingStack, 'PollutionEndpoint', {
       schema: pollution,
       model: ModelSource.fromFirstTraining(Algorithm.DEEPAR, { bucket: lakeBucket }),
       lakeBucket,
       compute,
-      alarmOptions: alarms,
+      alarmOptions: pollutionAlarms,
     });
 
-    this.trainingStack = new Stack(this, 'Training', { description: 'Freshet training: the retraining workflows, gated, deploying to the endpoints' });
     // Prod: a person approves each model that passed the gate before it serves.
     const approval = props.settings.manualModelApproval ? ApprovalMode.MANUAL : ApprovalMode.AUTOMATIC;
     this.stocksRetrain = new RetrainPipeline(this.trainingStack, 'StocksRetrain', {
@@ -161,7 +178,7 @@ export class MlPlatformStage extends Stage {
       schedule: WEEKLY_RETRAIN,
       deployTo: this.stocksEndpoint.deploymentTarget(),
       approval,
-      alarms,
+      alarms: stocksAlarms,
     });
     this.pollutionRetrain = new RetrainPipeline(this.trainingStack, 'PollutionRetrain', {
       schema: pollution,
@@ -175,17 +192,16 @@ export class MlPlatformStage extends Stage {
       schedule: WEEKLY_RETRAIN,
       deployTo: this.pollutionEndpoint.deploymentTarget(),
       approval,
-      alarms,
+      alarms: pollutionAlarms,
     });
     // A push that changes how data is curated or how models train retrains them once it is deployed.
     this.stocksRetrain.startOnDeploymentOf('RetrainOnDeployment', [this.dataStack, this.warehouseStack, this.trainingStack]);
     this.pollutionRetrain.startOnDeploymentOf('RetrainOnDeployment', [this.dataStack, this.trainingStack]);
 
-    if (props.settings.monitorEndpoints) {
-      this.monitoringStack = new Stack(this, 'Monitoring', { description: 'Freshet monitoring: drift and quality of the served models, whose alarms retrain them' });
+    if (this.monitoringStack) {
       // The quality bars are the gates' thresholds: RMSE of the price, wQL of the ozone forecast.
-      this.stocksMonitor = this.monitor('StocksMonitor', this.stocksEndpoint, Algorithm.AUTOGLUON, this.stocksRetrain, 'dm-stocks', { metric: 'rmse', threshold: 5 });
-      this.pollutionMonitor = this.monitor('PollutionMonitor', this.pollutionEndpoint, Algorithm.DEEPAR, this.pollutionRetrain, 'dm-pollution', { metric: 'wql', threshold: 0.3 });
+      this.stocksMonitor = this.monitor('StocksMonitor', this.stocksEndpoint, Algorithm.AUTOGLUON, this.stocksRetrain, 'dm-stocks', { metric: 'rmse', threshold: 5 }, stocksAlarms);
+      this.pollutionMonitor = this.monitor('PollutionMonitor', this.pollutionEndpoint, Algorithm.DEEPAR, this.pollutionRetrain, 'dm-pollution', { metric: 'wql', threshold: 0.3 }, pollutionAlarms);
     }
 
     if (props.settings.smokeTestRunner) {
@@ -209,7 +225,7 @@ export class MlPlatformStage extends Stage {
 
   /** Freshet's drift job on one endpoint; its alarms start that endpoint's retraining workflow (single-flight, cooldown, daily cap). */
   private monitor(
-    id: string, endpoint: ModelEndpoint, algorithm: Algorithm, retrain: RetrainPipeline, namePrefix: string, modelQuality: ModelQualityMonitoring,
+    id: string, endpoint: ModelEndpoint, algorithm: Algorithm, retrain: RetrainPipeline, namePrefix: string, modelQuality: ModelQualityMonitoring, alarmOptions: AlarmOptions,
   ): MonitorRetrainTrigger {
     return new MonitorRetrainTrigger(this.monitoringStack!, id, {
       endpoint: endpoint.deploymentTarget(),
@@ -220,12 +236,13 @@ export class MlPlatformStage extends Stage {
       target: RetrainTarget.stateMachine(retrain.stateMachine),
       modelQuality,
       namePrefix,
-      alarmOptions: this.alarmOptions(),
+      alarmOptions,
     });
   }
 
-  private alarmOptions(): AlarmOptions {
-    return { alarmTopicArn: this.alarmTopic.topicArn, alarmNamePrefix: this.alarmNamePrefix };
+  /** The stage's topic and name prefix; with a dataset's dashboard, the construct draws its section there. */
+  private alarmOptions(dashboard?: cloudwatch.Dashboard): AlarmOptions {
+    return { alarmTopicArn: this.alarmTopic.topicArn, alarmNamePrefix: this.alarmNamePrefix, dashboard };
   }
 
   private createOutputs(): StageOutputs {

@@ -353,6 +353,22 @@ describe('the ml-platform app', () => {
     }
   });
 
+  test('one dashboard per dataset in each stage, in the Monitoring stack, with a section from each construct of the dataset', () => {
+    const dashboards = resourcesIn(templates, 'AWS::CloudWatch::Dashboard');
+    // Two datasets in each of two stages: no construct draws a dashboard of its own.
+    expect(dashboards.map(({ resource }) => resource.Properties.DashboardName).sort()).toEqual(
+      ['freshet-dev-pollution', 'freshet-dev-stocks', 'freshet-prod-pollution', 'freshet-prod-stocks']);
+    for (const stage of [pipelineStack.devStage, pipelineStack.prodStage]) {
+      const template = Template.fromStack(stage.monitoringStack!);
+      const body = (name: string) => JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))
+        .find((d) => d.Properties.DashboardName === `${stage.alarmNamePrefix}-${name}`)!.Properties.DashboardBody);
+      // Each construct's title (its section), from ingest to the monitor.
+      expect(body('stocks')).toMatch(/# Freshet ingest: stocks.*# stocks warehouse.*# stocks model endpoint.*# stocks retraining.*drift and retraining/);
+      expect(body('pollution')).toMatch(/# Freshet ingest: pollution.*# pollution model endpoint.*# pollution retraining.*drift and retraining/);
+      expect(body('pollution')).not.toMatch(/stocks/);
+    }
+  });
+
   test('the synth step installs, runs every test, then synthesizes the app', () => {
     const projects = pipelineTemplate.findResources('AWS::CodeBuild::Project');
     const buildSpecs = Object.values(projects).map((p) => JSON.stringify(p.Properties.Source.BuildSpec));

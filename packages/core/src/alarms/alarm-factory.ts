@@ -126,11 +126,13 @@ export class AlarmFactory extends Construct {
   }
 
   /**
-   * A dashboard with the state of every alarm, then one graph per alarm.
+   * A dashboard with the state of every alarm, then one graph per alarm: a new
+   * one, or a section of the options' shared `dashboard`.
    * @param extraWidgets widgets drawn after the alarms
+   * @returns the dashboard drawn on
    */
   public createDashboard(id: string, title: string, extraWidgets?: cloudwatch.IWidget[]): cloudwatch.Dashboard {
-    const dashboard = new cloudwatch.Dashboard(this, id, { defaultInterval: Duration.hours(3) });
+    const dashboard = this.options.dashboard ?? new cloudwatch.Dashboard(this, id, { defaultInterval: Duration.hours(3) });
     dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: `# ${title}`, width: 24, height: 1 }));
     if (this.alarms.length > 0) {
       dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }));

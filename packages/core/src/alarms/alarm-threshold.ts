@@ -1,3 +1,4 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
 
 /**
@@ -53,4 +54,15 @@ export interface AlarmOptions {
    * @default - CloudFormation generates the names
    */
   readonly alarmNamePrefix?: string;
+  /**
+   * A dashboard to draw the construct's section on (its title, alarms and
+   * graphs), e.g. one dashboard per dataset shared by its ingest, warehouse,
+   * endpoint, retraining and monitor. CloudWatch bills each dashboard beyond
+   * the account's free three ($3 a month each), so a construct of its own
+   * costs more than a section. A dashboard in another stack of the same stage
+   * references this construct's alarms and metrics across stacks: put it in a
+   * stack deployed after every construct that draws on it.
+   * @default - the construct creates a dashboard of its own
+   */
+  readonly dashboard?: cloudwatch.Dashboard;
 }

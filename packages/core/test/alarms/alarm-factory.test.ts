@@ -129,6 +129,24 @@ describe('AlarmFactory', () => {
     expect(body.match(/\\"alarms\\"/g)?.length).toBe(3);
     expect(body.match(/\\"annotations\\":\{\\"alarms\\"/g)?.length).toBe(2);
   });
+  test('draws its section on a shared dashboard and creates none of its own', () => {
+    const stack = testStack();
+    const shared = new cloudwatch.Dashboard(stack, 'Shared');
+    const ingest = new AlarmFactory(stack, 'IngestAlarms', { alarmTopicArn: topicArn, dashboard: shared });
+    ingest.addAlarm('A', { metric, threshold: 1, description: 'd' });
+    const warehouse = new AlarmFactory(stack, 'WarehouseAlarms', { alarmTopicArn: topicArn, dashboard: shared });
+    warehouse.addAlarm('B', { metric, threshold: 2, description: 'd' });
+    expect(ingest.createDashboard('Dashboard', 'Ingest')).toBe(shared);
+    expect(warehouse.createDashboard('Dashboard', 'Warehouse', [new cloudwatch.TextWidget({ markdown: 'extra-widget-marker' })])).toBe(shared);
+    const dashboards = Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard');
+    expect(Object.keys(dashboards)).toHaveLength(1);
+    const body = JSON.stringify(dashboards);
+    // Both sections, in the order drawn, each with its own alarm-status widget and graph.
+    expect(body.indexOf('# Ingest')).toBeGreaterThan(-1);
+    expect(body.indexOf('# Warehouse')).toBeGreaterThan(body.indexOf('# Ingest'));
+    expect(body).toContain('extra-widget-marker');
+    expect(body.match(/\\"annotations\\":\{\\"alarms\\"/g)?.length).toBe(2);
+  });
 });
 
 describe('AlarmFactory default topic', () => {

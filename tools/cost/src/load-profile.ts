@@ -118,6 +118,8 @@ export function idleOf(load: LoadProfile): LoadProfile {
     predictionsPerMonth: 0,
     pushesPerMonth: 0,
     storageMonth: 0,
+    // Without predictions nothing drifts, so no alarm retrains: the workflows train as scheduled.
+    retrainsPerDay: null,
     glueRunMinutes: Math.min(load.glueRunMinutes, 1),
     logGbPerGroup: load.logGbPerGroup / 10,
   };

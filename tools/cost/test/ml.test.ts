@@ -86,6 +86,21 @@ describe('workflow SageMaker jobs', () => {
     expect(item(result, 'Retrain').detail).toContain('11 states on the happy path');
   });
 
+  test('idle retrains as scheduled (no traffic, no drift alarm); at load, retrainsPerDay a day', () => {
+    const result = run(
+      {
+        Retrain: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: JSON.stringify(RETRAIN_ASL) } },
+        Weekly: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'cron(0 3 ? * SUN *)', Targets: [{ Arn: { Ref: 'Retrain' } }] } },
+      },
+      { 'sagemaker.training.ml.m5.xlarge': 0.2, 'stepfunctions.standardTransitionThousand': 0.025 },
+      { retrainsPerDay: 1, trainingMinutes: 30 },
+    );
+    const perRun = (11 / 1000) * 0.025 + 2 * (10 / 60) * 0.2;
+    expect(item(result, 'Retrain').load).toBeCloseTo(DAYS * perRun, 6);
+    // A cron of one run a week: 730 hours / 168.
+    expect(item(result, 'Retrain').idle).toBeCloseTo((730 / 168) * perRun, 6);
+  });
+
   test('an endpoint the workflow creates is hosted all month at the config it creates', () => {
     const asl = {
       StartAt: 'Config',

@@ -21,8 +21,11 @@ export enum UsageLimitBreachAction {
 /** Redshift Serverless compute: a workgroup with a base capacity and a usage limit. */
 export interface ServerlessComputeOptions {
   /**
-   * The base capacity in Redshift Processing Units: 8 to 1024, in steps of 8.
-   * @default 8 - the smallest, for a training-snapshot workload
+   * The base capacity in Redshift Processing Units, as Redshift Serverless takes it:
+   * 4; or 8 to 512 in steps of 8; or 512 to 1024 in steps of 32 (above 512 only in
+   * us-east-1, us-east-2, us-west-2, eu-west-1 and eu-central-1). 4 RPU serves
+   * warehouses under 32 TB of managed storage, 8 to 24 under 128 TB; more data needs 32 or more.
+   * @default 8 - room for up to 128 TB; 4 halves each wake-up's cost where the data stays under 32 TB
    */
   readonly baseCapacityRpu?: number;
   /**
@@ -71,6 +74,17 @@ export enum WarehouseComputeKind {
   PROVISIONED = 'provisioned',
 }
 
+/**
+ * The base capacities Redshift Serverless takes (AWS docs, "Compute capacity for Amazon
+ * Redshift Serverless", read 2026-12-07): 4, 8 to 512 by 8, 512 to 1024 by 32.
+ */
+function validBaseCapacity(rpu: number): boolean {
+  if (!Number.isInteger(rpu)) return false;
+  if (rpu === 4) return true;
+  if (rpu >= 8 && rpu <= 512) return rpu % 8 === 0;
+  return rpu > 512 && rpu <= 1024 && rpu % 32 === 0;
+}
+
 /** Node types that need at least two nodes. */
 const MULTI_NODE_ONLY = new Set(['ra3.4xlarge', 'ra3.16xlarge', 'dc2.8xlarge']);
 const NODE_TYPE_PATTERN = /^(ra3|dc2|ds2)\.[a-z0-9]+$/;
@@ -85,8 +99,8 @@ export class WarehouseCompute {
   public static serverless(options: ServerlessComputeOptions = {}): WarehouseCompute {
     const problems: string[] = [];
     const base = options.baseCapacityRpu ?? 8;
-    if (!Number.isInteger(base) || base < 8 || base > 1024 || base % 8 !== 0) {
-      problems.push(`baseCapacityRpu is ${base}: use a multiple of 8 from 8 to 1024.`);
+    if (!validBaseCapacity(base)) {
+      problems.push(`baseCapacityRpu is ${base}: use 4, a multiple of 8 from 8 to 512, or a multiple of 32 from 512 to 1024 (Redshift Serverless takes no other).`);
     }
     const limit = options.usageLimitRpuHours ?? 24;
     if (!Number.isInteger(limit) || limit < 1) {

@@ -334,6 +334,11 @@ describe('RedshiftWarehouse options: compute', () => {
     expect(Object.keys(resourcesOf(t, 'Custom::FreshetRedshiftServerlessUsageLimit'))[0]).toMatch(/^WarehouseUsageLimitLimitweekly/);
   });
 
+  test.each([4, 8, 24, 512, 544, 1024])('Serverless takes a base capacity of %d RPU, as Redshift Serverless does', (rpu) => {
+    const { template: t } = template({ compute: WarehouseCompute.serverless({ baseCapacityRpu: rpu }) });
+    expect(only(t, 'AWS::RedshiftServerless::Workgroup').Properties.BaseCapacity).toBe(rpu);
+  });
+
   test('a provisioned cluster: encrypted, private, TLS required, audit logged, non-default port, retained', () => {
     const { template: t, warehouse } = template({ compute: WarehouseCompute.provisioned({ nodeType: 'ra3.xlplus', numberOfNodes: 2 }) });
     t.resourceCountIs('AWS::RedshiftServerless::Namespace', 0);
@@ -390,7 +395,11 @@ describe('RedshiftWarehouse options: compute', () => {
   });
 
   test.each([
-    [() => WarehouseCompute.serverless({ baseCapacityRpu: 12 }), 'baseCapacityRpu is 12: use a multiple of 8 from 8 to 1024.'],
+    [() => WarehouseCompute.serverless({ baseCapacityRpu: 12 }), 'baseCapacityRpu is 12: use 4, a multiple of 8 from 8 to 512, or a multiple of 32 from 512 to 1024 (Redshift Serverless takes no other).'],
+    [() => WarehouseCompute.serverless({ baseCapacityRpu: 2 }), 'baseCapacityRpu is 2: use 4'],
+    [() => WarehouseCompute.serverless({ baseCapacityRpu: 6 }), 'baseCapacityRpu is 6: use 4'],
+    // Above 512 Redshift Serverless steps by 32.
+    [() => WarehouseCompute.serverless({ baseCapacityRpu: 520 }), 'baseCapacityRpu is 520: use 4'],
     [() => WarehouseCompute.serverless({ baseCapacityRpu: 2048 }), 'baseCapacityRpu is 2048'],
     [() => WarehouseCompute.serverless({ usageLimitRpuHours: 0 }), 'usageLimitRpuHours is 0: use a whole number of RPU-hours of at least 1.'],
     [() => WarehouseCompute.provisioned({ nodeType: 'm5.large' }), "nodeType 'm5.large' is not a Redshift node type"],

@@ -114,13 +114,24 @@ export class PricingContext {
       runs = this.load.retrainsPerDay * DAYS_PER_MONTH;
     } else {
       runs = this.scheduledRuns(machine);
-      // A scheduled function that names the state machine in its environment starts it (a start guard).
+      // A scheduled function that names the state machine in its environment starts it (a start guard),
+      // unless alarm state changes invoke it too: then it starts runs on alarms, and its schedule only
+      // retries a pending request (a retrain trigger), which no schedule alone creates.
       for (const fn of this.stage(machine, 'AWS::Lambda::Function')) {
-        if (refersTo(flatten(fn.properties.Environment), machine.logicalId)) runs += this.scheduledRuns(fn);
+        if (refersTo(flatten(fn.properties.Environment), machine.logicalId) && !this.alarmDriven(fn)) runs += this.scheduledRuns(fn);
       }
     }
     this.runCache.set(machine, runs);
     return runs;
+  }
+
+  /** Whether an EventBridge rule on CloudWatch alarm state changes invokes the function. */
+  alarmDriven(fn: AssemblyResource): boolean {
+    return this.stage(fn, 'AWS::Events::Rule').some((rule) => {
+      const pattern = rule.properties.EventPattern;
+      return pattern && [pattern.source ?? []].flat().includes('aws.cloudwatch')
+        && (rule.properties.Targets ?? []).some((t: unknown) => refersTo(flatten(t), fn.logicalId));
+    });
   }
 
   /** Invocations per month of a function, with where they come from. */

@@ -38,6 +38,28 @@ describe('Lambda and API Gateway', () => {
     expect(item(result, 'Gate').load).toBeCloseTo((runs / 1e6) * 0.2 + runs * 1 * 0.25 * 0.000008, 9);
   });
 
+  test('a retrain trigger (alarm state changes invoke it; its schedule retries) starts no run of the workflow it names', () => {
+    const asl = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', End: true } } });
+    const result = run(
+      {
+        Trigger: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256, Environment: { Variables: { STATE_MACHINE_ARN: { Ref: 'Machine' } } } } },
+        Machine: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: asl } },
+        Retry: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(15 minutes)', Targets: [{ Arn: { 'Fn::GetAtt': ['Trigger', 'Arn'] }, Id: 'T' }] } },
+        OnAlarm: {
+          Type: 'AWS::Events::Rule',
+          Properties: { EventPattern: { 'source': ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] }, Targets: [{ Arn: { 'Fn::GetAtt': ['Trigger', 'Arn'] }, Id: 'T' }] },
+        },
+      },
+      { 'lambda.requestMillion': 0.2, 'lambda.gbSecond': 0.00001, 'stepfunctions.standardTransitionThousand': 0.025 },
+      { lambdaDurationMs: 1000 },
+    );
+    // The trigger itself still runs every 15 minutes; the workflow it names does not.
+    const runs = 730 * 4;
+    expect(item(result, 'Trigger').load).toBeCloseTo((runs / 1e6) * 0.2 + runs * 1 * 0.25 * 0.00001, 9);
+    expect(item(result, 'Machine').load).toBe(0);
+    expect(item(result, 'Machine').idle).toBe(0);
+  });
+
   test('express workflows bill requests', () => {
     const asl = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', End: true } } });
     const result = run(

@@ -67,6 +67,8 @@ export class MonitorRetrainTrigger extends Construct {
       dailyCap: props.dailyCap,
       retryInterval: props.retryInterval,
       removalPolicy: props.removalPolicy,
+      // One key per monitored endpoint: the drift monitor's resources and the trigger's are the same team's, in one stack.
+      encryptionKey: this.driftMonitor.encryptionKey,
       alarmOptions: this.sharedAlarmOptions(props.alarmOptions),
     });
     this.dashboard = this.alarms.createDashboard('Dashboard', `${this.driftMonitor.endpointName} drift and retraining`, this.widgets(props));

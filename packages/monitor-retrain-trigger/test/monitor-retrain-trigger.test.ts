@@ -223,6 +223,27 @@ describe('defaults', () => {
     expect(monitorTopics).toHaveLength(1);
   });
 
+  test('one rotating key for the drift monitor and the trigger: their logs, queues and table, with CloudWatch Logs allowed once', () => {
+    const keys = Object.entries(template.findResources('AWS::KMS::Key')).filter(([id]) => id.startsWith('Monitor') && !/AlarmTopic/.test(id));
+    expect(keys.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(['MonitorDriftKey']);
+    const [[keyId, key]] = keys as [string, any][];
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Retain');
+    const sids = key.Properties.KeyPolicy.Statement.map((st: any) => st.Sid).filter(Boolean);
+    expect(sids.filter((sid: string) => sid === 'AllowCloudWatchLogsOfThisAccount')).toHaveLength(1);
+    expect(sids).toContain('AllowEventBridgeDeadLettersOfThisAccount');
+    // The trigger's table, dead-letter queue and log group use it.
+    const usesKey = (props: any) => flat(props).includes(keyId);
+    const table = Object.entries(template.findResources('AWS::DynamoDB::Table')).find(([id]) => id.startsWith('MonitorTrigger'))![1] as any;
+    expect(usesKey(table.Properties.SSESpecification)).toBe(true);
+    const queues = Object.entries(template.findResources('AWS::SQS::Queue')).filter(([id]) => id.startsWith('MonitorTrigger'));
+    expect(queues.length).toBeGreaterThan(0);
+    expect(queues.every(([, q]: [string, any]) => usesKey(q.Properties.KmsMasterKeyId))).toBe(true);
+    const logs = Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([id]) => id.startsWith('MonitorTrigger'));
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.every(([, l]: [string, any]) => usesKey(l.Properties.KmsKeyId))).toBe(true);
+  });
+
   test('the job reads capture, baselines and its manifests, writes its report folder only, and cannot touch models or the endpoint', () => {
     const statements = roleStatements(template, 'MonitorDriftJobRole');
     const actions = statements.flatMap((s) => [].concat(s.Action));

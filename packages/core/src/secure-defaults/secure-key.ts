@@ -21,6 +21,8 @@ export interface SecureKeyProps {
  * the longest allowed window (30 days) before deletion.
  */
 export class SecureKey extends kms.Key {
+  private logsGranted = false;
+
   constructor(scope: Construct, id: string, props: SecureKeyProps) {
     super(scope, id, {
       description: props.description,
@@ -33,8 +35,11 @@ export class SecureKey extends kms.Key {
   /**
    * Lets CloudWatch Logs in this stack's region use the key for log groups of
    * this account, and no others (the encryption context pins the account).
+   * Once per key: constructs that share a key may each call it.
    */
   public grantCloudWatchLogs(): void {
+    if (this.logsGranted) return;
+    this.logsGranted = true;
     const stack = Stack.of(this);
     this.addToResourcePolicy(
       new iam.PolicyStatement({

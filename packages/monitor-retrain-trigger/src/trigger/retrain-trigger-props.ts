@@ -1,4 +1,4 @@
-import { AlarmOptions } from '@freshet/core';
+import { AlarmOptions, SecureKey } from '@freshet/core';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { RetrainTarget } from './retrain-target';
@@ -39,6 +39,13 @@ export interface RetrainTriggerProps {
    * @default - alarms on, notifying an encrypted topic of the trigger's own
    */
   readonly alarmOptions?: AlarmOptions;
+  /**
+   * The key of the storm-control table, the dead-letter queue and the logs, e.g. the
+   * drift monitor's key beside it (a customer managed key is $1 a month, and each
+   * rotated version another): the trigger adds what it needs to the key's policy.
+   * @default - a SecureKey of the trigger's own
+   */
+  readonly encryptionKey?: SecureKey;
   /**
    * The removal policy of the storm-control table, the dead-letter queue's
    * key and the logs; DESTROY is honoured only when the app allows it.

@@ -77,7 +77,7 @@ export class RetrainTrigger extends Construct {
     this.retryInterval = props.retryInterval ?? Duration.minutes(15);
     validateLimits(this.cooldown, this.dailyCap, this.retryInterval);
 
-    this.encryptionKey = new SecureKey(this, 'Key', { description: `Encrypts the retrain trigger state, dead letters and logs of ${this.node.path}`, removalPolicy: props.removalPolicy });
+    this.encryptionKey = props.encryptionKey ?? new SecureKey(this, 'Key', { description: `Encrypts the retrain trigger state, dead letters and logs of ${this.node.path}`, removalPolicy: props.removalPolicy });
     this.encryptionKey.grantCloudWatchLogs();
     this.table = this.createTable(props);
     this.deadLetterQueue = this.createDeadLetterQueue();

@@ -147,7 +147,16 @@ export function publishers(anyResource: AssemblyResource, context: PricingContex
     const watched = alarmed.filter(({ alarm }) => alarmsOf(alarm)).flatMap(({ metrics }) => metrics).filter((m) => m.namespace === namespace);
     let metrics = watched.map((m) => m.key);
     let source = `the ${metrics.length} metric(s) alarms watch`;
-    if (namespace === DRIFT_NAMESPACE) {
+    const plannerEndpoint = namespace === DRIFT_NAMESPACE && resource.properties.Environment?.Variables?.JOB_ARGUMENTS
+      ? flatten(resource.properties.Environment.Variables.ENDPOINT_NAME).text : undefined;
+    if (plannerEndpoint) {
+      // The drift planner sends its outcome only (publish-outcome.ts): UnmonitoredWindow {Endpoint} every run,
+      // and {Endpoint, Reason} when blind, as it is without predictions (no capture). The drift metrics its
+      // construct's alarms watch are the publisher's.
+      metrics = [metricKey(namespace, 'UnmonitoredWindow', { Endpoint: plannerEndpoint })];
+      if (context.load.predictionsPerMonth === 0) metrics.push(metricKey(namespace, 'UnmonitoredWindow', { Endpoint: plannerEndpoint, Reason: 'no-capture' }));
+      source = 'the planner\'s outcome (UnmonitoredWindow, with its Reason when nothing is captured)';
+    } else if (namespace === DRIFT_NAMESPACE) {
       const drift = driftMetrics(resource, context);
       if (drift) {
         // Model quality is sent only for windows with ground truth, which the load does not upload.

@@ -88,6 +88,22 @@ describe('custom metrics, billed for the hours they are sent', () => {
     expect(item(result, 'DriftAlarm').load).toBeCloseTo(0.1, 9);
   });
 
+  test('the drift planner sends its outcome only: UnmonitoredWindow every hour, with its Reason at idle; never the drift metrics alarms watch', () => {
+    const resources: Record<string, any> = {
+      ...driftMonitor(),
+      PlannerRole: { Type: 'AWS::IAM::Role', Properties: {}, Metadata: at('Monitor/PlannerRole') },
+      PlannerPolicy: grant('PlannerRole', 'Freshet/ModelMonitor', 'Monitor/PlannerRole/DefaultPolicy'),
+      UnmonitoredAlarm: alarm('Monitor/Alarms/UnmonitoredTraffic', 'Freshet/ModelMonitor', 'UnmonitoredWindow', { Endpoint: 'ep' }),
+    };
+    resources.Planner.Properties.Role = { 'Fn::GetAtt': ['PlannerRole', 'Arn'] };
+    const result = run(resources, prices, { predictionsPerMonth: 1_000_000 });
+    // At load the window is monitored: one metric (value 0) each of the 730 hourly runs.
+    expect(item(result, 'Planner').load).toBeCloseTo(1 * 0.3, 9);
+    // At idle nothing is captured: the plan is blind, so the Reason dimension is sent too.
+    expect(item(result, 'Planner').idle).toBeCloseTo(2 * 0.3, 9);
+    expect(item(result, 'Planner').detail).toContain('1 Freshet/ModelMonitor metrics sent in 730 of 730 hours: the planner\'s outcome');
+  });
+
   test('a daily Glue job sends its eight run metrics 30.4 hours a month, idle or not', () => {
     const result = run(
       {

@@ -25,6 +25,12 @@ export interface StageSettings {
    */
   readonly endpointInstanceCount?: number;
   /**
+   * The stocks warehouse's Redshift Serverless base capacity: each COPY and snapshot
+   * wakes it at this many RPUs for at least a minute. 4 serves warehouses under 32 TB.
+   * @default 8 - room for up to 128 TB
+   */
+  readonly warehouseBaseCapacityRpu?: number;
+  /**
    * Whether the stage watches both endpoints for drift (a Monitoring stack of
    * MonitorRetrainTrigger), so a drift or model-quality alarm retrains the model.
    * @default false

@@ -3,7 +3,7 @@ import { pollutionSchema, stocksSchema } from '@freshet/examples';
 import { Derivation, GlueEtl } from '@freshet/glue-etl';
 import { EndpointCompute, ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
 import { ModelQualityMonitoring, MonitorRetrainTrigger, RetrainTarget } from '@freshet/monitor-retrain-trigger';
-import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
+import { RedshiftWarehouse, WarehouseCompute } from '@freshet/redshift-warehouse';
 import { ApprovalMode, DataExtract, RetrainPipeline, TaskType, TrainingAlgorithm } from '@freshet/retrain-pipeline';
 import { StreamingIngest } from '@freshet/streaming-ingest';
 import { CfnOutput, Duration, Stack, Stage } from 'aws-cdk-lib';
@@ -142,6 +142,7 @@ export class MlPlatformStage extends Stage {
       // Once a day, half an hour after the ETL job starts and before the 03:00 retrain that unloads it:
       // an hourly COPY wakes Redshift Serverless 730 times a month, about $37 for a few thousand rows an hour.
       copySchedule: events.Schedule.cron({ hour: '2', minute: '45' }),
+      compute: WarehouseCompute.serverless({ baseCapacityRpu: props.settings.warehouseBaseCapacityRpu }),
       alarms: stocksAlarms,
     });
 

@@ -369,6 +369,12 @@ describe('the ml-platform app', () => {
     }
   });
 
+  test('Dev\'s warehouse wakes at 4 RPU (its data stays far under 32 TB), Prod\'s at the default 8 (room to 128 TB)', () => {
+    const base = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::RedshiftServerless::Workgroup'))[0].Properties.BaseCapacity;
+    expect(base(pipelineStack.devStage.warehouseStack)).toBe(4);
+    expect(base(pipelineStack.prodStage.warehouseStack)).toBe(8);
+  });
+
   test('the synth step installs, runs every test, then synthesizes the app', () => {
     const projects = pipelineTemplate.findResources('AWS::CodeBuild::Project');
     const buildSpecs = Object.values(projects).map((p) => JSON.stringify(p.Properties.Source.BuildSpec));

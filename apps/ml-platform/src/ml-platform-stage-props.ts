@@ -31,6 +31,14 @@ export interface StageSettings {
    */
   readonly warehouseBaseCapacityRpu?: number;
   /**
+   * The drift job's processing instance. The job streams (about 140 MiB at 8.64 million
+   * records), so a 4 GiB ml.t3.medium serves the seeds' windows at less than half an
+   * ml.m5.large's hourly price; model quality keeps predictions in memory, so a bigger
+   * load with ground truth wants the 8 GiB default.
+   * @default 'ml.m5.large'
+   */
+  readonly driftJobInstanceType?: string;
+  /**
    * Whether the stage watches both endpoints for drift (a Monitoring stack of
    * MonitorRetrainTrigger), so a drift or model-quality alarm retrains the model.
    * @default false

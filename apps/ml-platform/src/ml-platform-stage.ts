@@ -236,6 +236,7 @@ export class MlPlatformStage extends Stage {
       lakeKey: this.stocksIngest.lakeKey,
       target: RetrainTarget.stateMachine(retrain.stateMachine),
       modelQuality,
+      jobResources: this.settings.driftJobInstanceType ? { instanceType: this.settings.driftJobInstanceType } : undefined,
       namePrefix,
       alarmOptions,
     });

@@ -369,6 +369,14 @@ describe('the ml-platform app', () => {
     }
   });
 
+  test('Dev\'s drift jobs run on ml.t3.medium, Prod\'s on the default ml.m5.large', () => {
+    const instance = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))
+      .map((m) => JSON.stringify(m.Properties.DefinitionString)).filter((d) => d.includes('createProcessingJob'))
+      .map((d) => /InstanceType\\":\\"(ml\.[a-z0-9.]+)/.exec(d)?.[1]);
+    expect(instance(pipelineStack.devStage.monitoringStack!)).toEqual(['ml.t3.medium', 'ml.t3.medium']);
+    expect(instance(pipelineStack.prodStage.monitoringStack!)).toEqual(['ml.m5.large', 'ml.m5.large']);
+  });
+
   test('Dev\'s warehouse wakes at 4 RPU (its data stays far under 32 TB), Prod\'s at the default 8 (room to 128 TB)', () => {
     const base = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::RedshiftServerless::Workgroup'))[0].Properties.BaseCapacity;
     expect(base(pipelineStack.devStage.warehouseStack)).toBe(4);

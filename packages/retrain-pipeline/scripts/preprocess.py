@@ -27,11 +27,12 @@ from freshet_ml.encoding import checked_classes, encode_features, encode_label, 
 from freshet_ml.errors import JobFailure, report_failure
 from freshet_ml.features import feature_columns, parse_feature_spec, time_part_name, time_part_values
 from freshet_ml.job_paths import resolve_paths
+from freshet_ml.memory_budget import require_fits, sample_lines_per_byte
 from freshet_ml.rejects import RejectLog
 from freshet_ml.schema import Schema, load_schema
 from freshet_ml.ordered_lines import OrderedLines
 from freshet_ml.serving import request_columns, request_lines, write_serving
-from freshet_ml.snapshot import read_snapshot
+from freshet_ml.snapshot import read_snapshot, snapshot_files
 from freshet_ml.spill import SpilledSnapshot, chunk_rows_for, spill_snapshot
 from freshet_ml.split import CHANNELS, SplitRatios
 from freshet_ml.stream_baseline import StreamBaseline
@@ -39,6 +40,17 @@ from freshet_ml.tabular_channels import TRANSFORM_INPUT, autogluon_table, csv_li
 from freshet_ml.typing_rules import apply_schema
 
 ALGORITHMS = ("xgboost", "autogluon", "deepar")
+# Memory model of the job (bytes), measured by tools/bench/scale: the interpreter and libraries, each value of
+# a chunk while it is parsed, typed and encoded, and what a row costs for the whole run (the split's order:
+# int32 shuffled, or int64 event times and their int64 argsort). DeepAR holds the snapshot as Python values.
+FIXED_BYTES = 250 << 20
+CHUNK_VALUE_BYTES = 600
+SPLIT_ROW_BYTES = {"random": 4, "time": 16}
+IN_MEMORY_VALUE_BYTES = 450
+PROCESSING_REMEDY = (
+    "Set RetrainPipeline processing.instanceType to an instance with more memory (ml.m5.2xlarge 32 GiB, "
+    "ml.m5.4xlarge 64 GiB, ml.r5.2xlarge 64 GiB), or snapshot fewer rows (dataExtract)."
+)
 TASK_TYPES = ("regression", "binary_classification", "multiclass_classification", "forecasting")
 
 
@@ -196,16 +208,33 @@ def forecasting(args: argparse.Namespace, schema: Schema, valid: pd.DataFrame, o
     }
 
 
+def check_memory(args: argparse.Namespace, schema: Schema, files: List[Path]) -> None:
+    """Refuse a snapshot the instance cannot hold, from its size, before reading it (freshet_ml/memory_budget.py)."""
+    stored = sum(path.stat().st_size for path in files)
+    rows = int(stored * (sample_lines_per_byte(files) or 0.0))
+    values = rows * len(schema.columns)
+    if args.algorithm == "deepar":
+        need = FIXED_BYTES + values * IN_MEMORY_VALUE_BYTES
+    else:
+        split = "time" if schema.event_time_column else "random"
+        chunk = min(rows, chunk_rows_for(schema, args.chunk_rows))
+        need = FIXED_BYTES + chunk * len(schema.columns) * CHUNK_VALUE_BYTES + rows * SPLIT_ROW_BYTES[split]
+    what = f"the snapshot ({stored / 2**30:,.2f} GiB in {len(files)} file(s), about {rows:,} rows of {len(schema.columns)} columns, {args.algorithm})"
+    require_fits("preprocess", need, what, PROCESSING_REMEDY)
+
+
 def run(args: argparse.Namespace, rejects: RejectLog) -> Dict[str, Any]:
     check_combination(args)
     schema = load_schema(args.schema)
+    files = snapshot_files(Path(args.input_dir))
+    check_memory(args, schema, files)
     if args.algorithm == "deepar":
-        return run_in_memory(args, schema, rejects)
+        return run_in_memory(args, schema, files, rejects)
     output_dir = Path(args.output_dir)
     classification = args.task_type in ("binary_classification", "multiclass_classification")
     with tempfile.TemporaryDirectory(prefix="freshet-preprocess-", dir=args.work_dir) as folder:
         work = Path(folder)
-        spilled = spill_snapshot(Path(args.input_dir), schema, args.input_format, chunk_rows_for(schema, args.chunk_rows), work / "rows", classification)
+        spilled = spill_snapshot(files, schema, args.input_format, chunk_rows_for(schema, args.chunk_rows), work / "rows", classification)
         rejects.extend(spilled.rejected)
         check_min_rows(args, spilled.valid_rows, rejects)
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -214,9 +243,9 @@ def run(args: argparse.Namespace, rejects: RejectLog) -> Dict[str, Any]:
     return finish(args, schema, rejects, total, spilled.valid_rows, len(spilled.files), details)
 
 
-def run_in_memory(args: argparse.Namespace, schema: Schema, rejects: RejectLog) -> Dict[str, Any]:
+def run_in_memory(args: argparse.Namespace, schema: Schema, files: List[Path], rejects: RejectLog) -> Dict[str, Any]:
     """DeepAR: the whole snapshot in memory (its series are built whole)."""
-    raw = read_snapshot(Path(args.input_dir), schema, args.input_format)
+    raw = read_snapshot(Path(args.input_dir), schema, args.input_format, files)
     rejects.extend(raw.rejected)
     valid, rejected = apply_schema(raw.frame, schema)
     rejects.extend(rejected)

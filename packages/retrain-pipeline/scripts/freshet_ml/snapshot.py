@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, List, Union
+from typing import IO, Iterator, List, Optional, Union
 
 import pandas as pd
 
@@ -141,9 +141,9 @@ def iter_snapshot(files: List[Path], schema: Schema, input_format: str, chunk_ro
         yield RawSnapshot(frame=pd.DataFrame(rows, columns=columns), rejected=rejected, files=files)
 
 
-def read_snapshot(input_dir: Path, schema: Schema, input_format: str = "auto") -> RawSnapshot:
-    """Read every data file of the snapshot into memory; fail when a schema column is missing from the data."""
-    files = snapshot_files(input_dir)
+def read_snapshot(input_dir: Path, schema: Schema, input_format: str = "auto", files: Optional[List[Path]] = None) -> RawSnapshot:
+    """Read every data file of the snapshot (``files``: as listed already) into memory; fail when a schema column is missing from the data."""
+    files = snapshot_files(input_dir) if files is None else files
     chunks = list(iter_snapshot(files, schema, input_format, chunk_rows=1 << 62))
     frame = pd.DataFrame([], columns=[*schema.names, SOURCE_COLUMN]) if not chunks else chunks[0].frame
     rejected = [item for chunk in chunks for item in chunk.rejected]

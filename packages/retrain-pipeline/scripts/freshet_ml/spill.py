@@ -21,7 +21,7 @@ import pandas as pd
 from .encoding import json_value
 from .rejects import Rejected
 from .schema import Schema
-from .snapshot import SOURCE_COLUMN, iter_snapshot, snapshot_files
+from .snapshot import SOURCE_COLUMN, iter_snapshot
 from .typing_rules import apply_schema
 
 #: Values held in one chunk (rows x columns): about 200 bytes each while a chunk is parsed and typed.
@@ -62,10 +62,9 @@ class SpilledSnapshot:
                 yield start, pickle.load(handle)
 
 
-def spill_snapshot(input_dir: Path, schema: Schema, input_format: str, chunk_rows: int, folder: Path, classification: bool) -> SpilledSnapshot:
+def spill_snapshot(files: List[Path], schema: Schema, input_format: str, chunk_rows: int, folder: Path, classification: bool) -> SpilledSnapshot:
     """Read, type and spill the snapshot (the first pass)."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = snapshot_files(input_dir)
     spilled = SpilledSnapshot(folder=folder, files=files, classes=set() if classification else None)
     times: List[np.ndarray] = []
     for raw in iter_snapshot(files, schema, input_format, chunk_rows):

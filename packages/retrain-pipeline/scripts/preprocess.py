@@ -78,6 +78,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--freq", default="H", help="deepar: time_freq of the series (H, D, 15min)")
     parser.add_argument("--series-id-column", default=None, help="deepar: column naming the series (default: schema idColumn)")
     parser.add_argument("--chunk-rows", type=int, default=0, help="xgboost/autogluon: rows read at a time (0: about 750,000 values a chunk)")
+    parser.add_argument("--channel-parts", type=int, default=1, help="xgboost/autogluon: files per train and validation channel (>= the training instance count, for sharded channels)")
     parser.add_argument("--work-dir", default=None, help="xgboost/autogluon: local folder for the typed chunks (default: the system temporary folder)")
     return resolve_paths(
         parser,
@@ -101,6 +102,8 @@ def check_combination(args: argparse.Namespace) -> None:
         raise JobFailure(f"--algorithm {args.algorithm} does not do --task-type {args.task_type}: use deepar for forecasting, xgboost or autogluon otherwise.")
     if args.baseline_bins < 1:
         raise JobFailure(f"--baseline-bins must be at least 1, got {args.baseline_bins}.")
+    if args.channel_parts < 1 or (args.channel_parts > 1 and args.algorithm == "deepar"):
+        raise JobFailure(f"--channel-parts {args.channel_parts}: give a whole number of at least 1 (deepar writes one file per channel).")
 
 
 def tabular(args: argparse.Namespace, schema: Schema, spilled: SpilledSnapshot, output_dir: Path, work: Path) -> Dict[str, Any]:
@@ -177,7 +180,8 @@ def _write_channels(args, schema, spec, encoding, classes, spilled, destinations
     for channel, (begin, end) in bounds.items():
         if channel == "validation" and begin == end:
             continue
-        channels[channel].write(output_dir / channel / f"{channel}.csv", header)
+        parts = args.channel_parts if channel in ("train", "validation") else 1  # evaluate and the transform read test whole
+        channels[channel].write(output_dir / channel / f"{channel}.csv", header, parts)
     unlabeled.write(output_dir / TRANSFORM_INPUT / "test.csv", unlabeled_header)
 
 

@@ -31,6 +31,7 @@ from freshet_ml.errors import JobFailure, report_failure
 from freshet_ml.job_paths import TRAINING, resolve_paths
 from freshet_ml.memory_budget import SAMPLE_BYTES, require_fits
 from freshet_ml.serving import ENCODING_FILE, SERVING_FILE, ServingContract
+from freshet_ml.training_cluster import collective, training_cluster
 
 HERE = Path(__file__).resolve().parent
 MODEL_FILE = "xgboost-model"
@@ -164,25 +165,35 @@ def train(args: argparse.Namespace) -> Dict[str, Any]:
     except ValueError as error:
         raise JobFailure(f"the serving channel is incomplete: {error}") from error
     check_memory([Path(args.train_dir), Path(args.validation_dir) if args.validation_dir else None])
+    cluster = training_cluster()
     train_data = read_channel(Path(args.train_dir))
     if train_data is None:
-        raise JobFailure(f"no training data in {args.train_dir}: the train channel is empty.")
+        where = f" on host {cluster.current_host} of {len(cluster.hosts)}" if cluster.distributed else ""
+        hint = " (a sharded channel needs at least one part file per instance: preprocess --channel-parts)" if cluster.distributed else ""
+        raise JobFailure(f"no training data in {args.train_dir}{where}: the train channel is empty{hint}.")
     width = len(contract.encoding.names)
     if train_data[0].shape[1] != width:
         raise JobFailure(f"the train channel has {train_data[0].shape[1]} feature column(s) but encoding.json names {width}: channels and encoding are from different runs.")
-    dtrain = xgboost.DMatrix(train_data[0], label=train_data[1], missing=np.nan)
-    evals = [(dtrain, "train")]
     validation = read_channel(Path(args.validation_dir)) if args.validation_dir else None
-    if validation is not None:
-        evals.append((xgboost.DMatrix(validation[0], label=validation[1], missing=np.nan), "validation"))
     if early is not None and validation is None:
         raise JobFailure("early_stopping_rounds needs a validation channel: set a validation ratio, or remove the hyperparameter.")
-    booster = xgboost.train(params, dtrain, num_boost_round=rounds, evals=evals, early_stopping_rounds=early, verbose_eval=True)
+    # With several instances every host trains on its shard inside XGBoost's collective: one model, built from all rows.
+    with collective(cluster):
+        dtrain = xgboost.DMatrix(train_data[0], label=train_data[1], missing=np.nan)
+        evals = [(dtrain, "train")]
+        if validation is not None:
+            evals.append((xgboost.DMatrix(validation[0], label=validation[1], missing=np.nan), "validation"))
+        booster = xgboost.train(params, dtrain, num_boost_round=rounds, evals=evals, early_stopping_rounds=early, verbose_eval=True)
+    summary = {"rounds": booster.num_boosted_rounds(), "features": width, "trainRows": int(len(train_data[1])), "validation": validation is not None}
+    if cluster.distributed:
+        summary.update({"hosts": len(cluster.hosts), "host": cluster.current_host})
+        if not cluster.is_master:  # every host holds the same model; SageMaker keeps the first host's model dir
+            return summary
     model_dir = Path(args.model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     booster.save_model(str(model_dir / MODEL_FILE))
     package_code(model_dir, serving_dir)
-    return {"rounds": booster.num_boosted_rounds(), "features": width, "trainRows": int(len(train_data[1])), "validation": validation is not None}
+    return summary
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -37,12 +37,22 @@ class OrderedLines:
             with path.open("ab") as handle:
                 pickle.dump((np.asarray(dests)[part], [lines[i] for i in part]), handle, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def write(self, path: Path, header: Optional[str] = None) -> None:
-        """The lines in destination order (after ``header``), one bucket at a time."""
+    def write(self, path: Path, header: Optional[str] = None, parts: int = 1) -> List[Path]:
+        """The lines in destination order (after ``header``), one bucket at a time.
+
+        ``parts > 1`` writes ``parts`` files of consecutive lines instead, ``<stem>-part-00000<suffix>`` ...
+        (each with the header), which read in name order are the one file's lines: a sharded channel
+        gives each training instance whole files.
+        """
+        count = self.end - self.start
+        parts = max(1, min(parts, count)) if count else 1
+        paths = [path] if parts == 1 else [path.with_name(f"{path.stem}-part-{index:05d}{path.suffix}") for index in range(parts)]
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8", newline="") as out:
+        handles = [target.open("w", encoding="utf-8", newline="") for target in paths]
+        try:
             if header is not None:
-                out.write(header)
+                for handle in handles:
+                    handle.write(header)
             for index in sorted(self.buckets):
                 dests: List[np.ndarray] = []
                 lines: List[str] = []
@@ -54,6 +64,15 @@ class OrderedLines:
                             break
                         dests.append(part_dests)
                         lines.extend(part_lines)
-                order = np.argsort(np.concatenate(dests), kind="stable")
-                out.write("".join(lines[i] for i in order))
+                all_dests = np.concatenate(dests)
+                order = np.argsort(all_dests, kind="stable")
+                part_of = (all_dests[order] - self.start) * parts // max(count, 1)
+                cuts = np.flatnonzero(np.diff(part_of)) + 1
+                for run in np.split(np.arange(len(order)), cuts):
+                    if run.size:
+                        handles[int(part_of[run[0]])].write("".join(lines[i] for i in order[run]))
                 self.buckets[index].unlink()
+        finally:
+            for handle in handles:
+                handle.close()
+        return paths

@@ -239,8 +239,10 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
       + 'which needs about 1,341.33 GiB of memory; the instance has 16.00 GiB (cgroup /sys/fs/cgroup/memory.max), 85% of it usable (13.60 GiB). '
       + 'Set RetrainPipeline processing.instanceType to an instance with more memory (ml.m5.2xlarge 32 GiB, ml.m5.4xlarge 64 GiB, ml.r5.2xlarge 64 GiB), or snapshot fewer rows (dataExtract).';
     const cause = JSON.stringify({
-      ProcessingJobName: expectedName(PREFIX, 'prep', RUN), ProcessingJobStatus: 'Failed',
-      ExitMessage: refusal, FailureReason: `AlgorithmError: ${refusal}`,
+      ProcessingJobName: expectedName(PREFIX, 'prep', RUN),
+      ProcessingJobStatus: 'Failed',
+      ExitMessage: refusal,
+      FailureReason: `AlgorithmError: ${refusal}`,
     });
     const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, failures: { Preprocess: new FakeServiceError('States.TaskFailed', cause) } });
     expect(execution.status).toBe('FAILED');

@@ -28,6 +28,7 @@ from freshet_ml.schema import load_schema
 
 from freshet_drift.quality import metric_name, model_quality
 from freshet_drift.report import NOT_ENOUGH_DATA, write_outputs
+from freshet_drift.shards import read_counts, sum_windows, write_counts
 from freshet_drift.verdict import DRIFT, INVALID_SHARE, NULL_SHARE, largest, missing_verdicts, psi_verdict, status_of
 from freshet_drift.window import WindowReader, capture_variants
 
@@ -67,13 +68,16 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--threshold", type=float, default=0.5, help="binary: class-1 score at or above which the class is 1")
     for name in DEFAULT_DIRS:
         parser.add_argument("--" + name.replace("_", "-"), default=None)
+    parser.add_argument("--counts-output", default=None, help="count this instance's share of the capture into <dir>/counts-<host>.json, write no report (freshet_drift/shards.py)")
+    parser.add_argument("--counts-input", default=None, help="sum every counts-*.json under <dir> (the shards' counts) instead of reading capture, and write the report")
     parser.add_argument("--failure-file", default=DEFAULT_MESSAGE_FILE)
     args = parser.parse_args(argv)
     sagemaker = in_sagemaker()
     for name, local in DEFAULT_DIRS.items():
         if getattr(args, name) is None and sagemaker:
             setattr(args, name, str(PROCESSING / local))
-    missing = [f"--{n.replace('_', '-')}" for n in ("capture_dir", "baseline_dir", "report_dir") if getattr(args, n) is None]
+    needed = ("baseline_dir",) + (("capture_dir",) if not args.counts_input else ()) + (("report_dir",) if not args.counts_output else ())
+    missing = [f"--{n.replace('_', '-')}" for n in needed if getattr(args, n) is None]
     if missing:
         parser.error(f"{', '.join(missing)} required outside SageMaker Processing")
     return args
@@ -155,12 +159,25 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
             raise JobFailure("model quality needs the task type: pass --task-type (or --quality-metric), or map the prediction baseline.")
         metric = metric_name(task, args.quality_metric)
 
-    production, shadow = split_variants(args, Path(args.capture_dir))
     prediction_stats = predictions["prediction"] if predictions else None
-    # Only production variants' requests count toward drift and quality; a shadow's answers (and inference ids) stay apart.
-    reader = WindowReader(layout, features, prediction_stats, task, start, end, keep_inferences=ground_truth is not None, variants=production)
-    reader.read(Path(args.capture_dir))
-    window = reader.finish()
+    if args.counts_output or args.counts_input:
+        check_shardable(args, payload_format, ground_truth)
+    if args.counts_input:
+        production, shadow = (split_variants(args, Path(args.capture_dir)) if args.capture_dir else (None, []))
+        documents = read_counts(Path(args.counts_input))
+        if not documents:
+            raise JobFailure(f"no counts-*.json under --counts-input {args.counts_input}: the counting instances wrote nothing.")
+        window = sum_windows(documents, features, prediction_stats)
+    else:
+        production, shadow = split_variants(args, Path(args.capture_dir))
+        # Only production variants' requests count toward drift and quality; a shadow's answers (and inference ids) stay apart.
+        reader = WindowReader(layout, features, prediction_stats, task, start, end, keep_inferences=ground_truth is not None, variants=production)
+        reader.read(Path(args.capture_dir))
+        window = reader.finish()
+    if args.counts_output:
+        path = write_counts(window, Path(args.counts_output), current_host())
+        return {"endpoint": args.endpoint_name, "status": "counted", "sampleSize": window.rows, "corruptRecords": window.corrupt, "counts": str(path),
+                "elapsedSeconds": round(time.monotonic() - started, 3)}  # fmt: skip
 
     report: Dict[str, Any] = {
         "formatVersion": 1,
@@ -194,6 +211,25 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
     report["elapsedSeconds"] = round(time.monotonic() - started, 3)
     write_outputs(report, Path(args.report_dir))
     return report
+
+
+def check_shardable(args: argparse.Namespace, payload_format: str, ground_truth: Optional[Path]) -> None:
+    """Counts add up for drift; model quality and DeepAR windows need every file in one process."""
+    if payload_format == "deepar-json":
+        raise JobFailure("a DeepAR window is not counted in shards (a point sent in several requests counts once across all files): run one instance.")
+    if ground_truth is not None:
+        raise JobFailure("model quality joins the whole window's inferences with ground truth: run one instance (no --counts-output/--counts-input) when ground truth is mapped.")
+    if args.production_variants:
+        raise JobFailure("shadow variants are reported from every file: run one instance when --production-variants is set.")
+
+
+def current_host() -> str:
+    """This instance's name in a processing job of several (resourceconfig.json), else ``local``."""
+    config = Path("/opt/ml/config/resourceconfig.json")
+    try:
+        return str(json.loads(config.read_text(encoding="utf-8"))["current_host"])
+    except (OSError, ValueError, KeyError):
+        return "local"
 
 
 def split_variants(args: argparse.Namespace, folder: Path) -> Tuple[Optional[Set[str]], List[str]]:
@@ -321,7 +357,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as error:  # unexpected: still leave the reason where SageMaker shows it, then the traceback
         report_failure(f"drift job crashed: {type(error).__name__}: {error}", args.failure_file)
         raise
-    summary = {k: report.get(k) for k in ("endpoint", "status", "sampleSize", "corruptRecords", "driftedFeatures", "elapsedSeconds")}
+    summary = {k: report.get(k) for k in ("endpoint", "status", "sampleSize", "corruptRecords", "driftedFeatures", "elapsedSeconds") if k in report}
     print(json.dumps(summary))
     return 0
 

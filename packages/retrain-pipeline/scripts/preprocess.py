@@ -12,26 +12,45 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pandas as pd
 
-from freshet_ml.baseline import compute_baseline, deepar_baseline, write_baseline
+import numpy as np
+
+from freshet_ml.baseline import deepar_baseline, write_baseline
+from freshet_ml.chunk_split import channel_bounds, chunk_destinations, split_order, write_destinations
 from freshet_ml.deepar_channels import build_series, write_deepar
-from freshet_ml.encoding import encode_features, encode_label, fit_encoding, label_classes
+from freshet_ml.encoding import checked_classes, encode_features, encode_label, encoding_from_categories, json_value
 from freshet_ml.errors import JobFailure, report_failure
 from freshet_ml.features import feature_columns, parse_feature_spec, time_part_name, time_part_values
 from freshet_ml.job_paths import resolve_paths
+from freshet_ml.memory_budget import require_fits, sample_lines_per_byte
 from freshet_ml.rejects import RejectLog
 from freshet_ml.schema import Schema, load_schema
-from freshet_ml.serving import write_serving
-from freshet_ml.snapshot import read_snapshot
-from freshet_ml.split import CHANNELS, SplitRatios, split_positions
-from freshet_ml.tabular_channels import write_autogluon, write_xgboost
+from freshet_ml.ordered_lines import OrderedLines
+from freshet_ml.serving import request_columns, request_lines, write_serving
+from freshet_ml.snapshot import read_snapshot, snapshot_files
+from freshet_ml.spill import SpilledSnapshot, chunk_rows_for, spill_snapshot
+from freshet_ml.split import CHANNELS, SplitRatios
+from freshet_ml.stream_baseline import StreamBaseline
+from freshet_ml.tabular_channels import TRANSFORM_INPUT, autogluon_table, csv_lines
 from freshet_ml.typing_rules import apply_schema
 
 ALGORITHMS = ("xgboost", "autogluon", "deepar")
+# Memory model of the job (bytes), measured by tools/bench/scale: the interpreter and libraries, each value of
+# a chunk while it is parsed, typed and encoded, and what a row costs for the whole run (the split's order:
+# int32 shuffled, or int64 event times and their int64 argsort). DeepAR holds the snapshot as Python values.
+FIXED_BYTES = 250 << 20
+CHUNK_VALUE_BYTES = 600
+SPLIT_ROW_BYTES = {"random": 4, "time": 16}
+IN_MEMORY_VALUE_BYTES = 450
+PROCESSING_REMEDY = (
+    "Set RetrainPipeline processing.instanceType to an instance with more memory (ml.m5.2xlarge 32 GiB, "
+    "ml.m5.4xlarge 64 GiB, ml.r5.2xlarge 64 GiB), or snapshot fewer rows (dataExtract)."
+)
 TASK_TYPES = ("regression", "binary_classification", "multiclass_classification", "forecasting")
 
 
@@ -58,6 +77,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--prediction-length", type=int, default=24, help="deepar: forecast horizon in time steps")
     parser.add_argument("--freq", default="H", help="deepar: time_freq of the series (H, D, 15min)")
     parser.add_argument("--series-id-column", default=None, help="deepar: column naming the series (default: schema idColumn)")
+    parser.add_argument("--chunk-rows", type=int, default=0, help="xgboost/autogluon: rows read at a time (0: about 750,000 values a chunk)")
+    parser.add_argument("--channel-parts", type=int, default=1, help="xgboost/autogluon: files per train and validation channel (>= the training instance count, for sharded channels)")
+    parser.add_argument("--work-dir", default=None, help="xgboost/autogluon: local folder for the typed chunks (default: the system temporary folder)")
     return resolve_paths(
         parser,
         parser.parse_args(argv),
@@ -80,40 +102,87 @@ def check_combination(args: argparse.Namespace) -> None:
         raise JobFailure(f"--algorithm {args.algorithm} does not do --task-type {args.task_type}: use deepar for forecasting, xgboost or autogluon otherwise.")
     if args.baseline_bins < 1:
         raise JobFailure(f"--baseline-bins must be at least 1, got {args.baseline_bins}.")
+    if args.channel_parts < 1 or (args.channel_parts > 1 and args.algorithm == "deepar"):
+        raise JobFailure(f"--channel-parts {args.channel_parts}: give a whole number of at least 1 (deepar writes one file per channel).")
 
 
-def tabular(args: argparse.Namespace, schema: Schema, valid: pd.DataFrame, output_dir: Path) -> Dict[str, Any]:
-    """XGBoost/AutoGluon: split rows, fit the encoding on train, write the three channels."""
+def tabular(args: argparse.Namespace, schema: Schema, spilled: SpilledSnapshot, output_dir: Path, work: Path) -> Dict[str, Any]:
+    """XGBoost/AutoGluon: split rows, fit the encoding on train, write the three channels, chunk by chunk.
+
+    The outputs are those of splitting and writing the whole typed snapshot in memory (the job before
+    the chunked reader, tests/legacy/preprocess_v1.py): the same split order, encoding, lines and baseline.
+    """
     spec = parse_feature_spec(args.features, schema)
-    classes = label_classes(valid[schema.target_column], args.task_type)
+    classes = checked_classes(spilled.classes, args.task_type) if spilled.classes is not None else None
     ratios = SplitRatios(args.train_ratio, args.validation_ratio, args.test_ratio)
-    event_time = valid[schema.event_time_column] if schema.event_time_column else None
-    positions = split_positions(len(valid), ratios, args.seed, event_time)
-    parts = {channel: valid.iloc[positions[channel]].reset_index(drop=True) for channel in CHANNELS}
-    encoding = fit_encoding(parts["train"], schema, spec, classes)
+    n = spilled.valid_rows
+    bounds = channel_bounds(n, ratios)
+    order = split_order(n, ratios, args.seed, spilled.event_times)
+    destinations = write_destinations(order, spilled.chunk_starts, work)
+    del order
+    spilled.event_times = None
+    encoding, baseline = _fit_on_train(args, schema, spec, classes, spilled, destinations, bounds["train"][1], work)
     encoding.write(output_dir / "encoding.json")
     if args.algorithm == "xgboost":
         write_serving(output_dir, schema, spec, encoding)  # what the model's inference code needs (freshet_ml/serving.py)
     raw_columns = [column.name for column in feature_columns(schema, spec)]
     autogluon_features = [*raw_columns, *(time_part_name(schema, part) for part in spec.time_parts)]
-    for channel in CHANNELS:
-        part = parts[channel]
-        if channel == "validation" and part.empty:
-            continue
-        label = encode_label(part[schema.target_column], classes)
-        if args.algorithm == "xgboost":
-            write_xgboost(output_dir, channel, label, encode_features(part, schema, spec, encoding), part, schema)
-        else:
-            table = part[raw_columns].join(time_part_values(part, schema, spec))
-            table[schema.target_column] = label
-            write_autogluon(output_dir, channel, table, [schema.target_column, *autogluon_features], schema.target_column)
-    baseline = compute_baseline(parts["train"], feature_columns(schema, spec), schema.name, args.baseline_bins)
-    write_baseline(baseline, Path(args.baseline_dir))
+    _write_channels(args, schema, spec, encoding, classes, spilled, destinations, bounds, [schema.target_column, *autogluon_features], output_dir, work)
+    write_baseline(baseline.document(), Path(args.baseline_dir))
     return {
-        "rows": {channel: int(len(parts[channel])) for channel in CHANNELS},
-        "timeOrdered": event_time is not None,
+        "rows": {channel: int(end - start) for channel, (start, end) in bounds.items()},
+        "timeOrdered": schema.event_time_column is not None,
         "features": encoding.names if args.algorithm == "xgboost" else autogluon_features,
     }
+
+
+def _fit_on_train(args, schema, spec, classes, spilled, destinations, train_end, work):
+    """Second pass: the training rows' categories (the encoding) and the drift baseline's statistics."""
+    categorical = [column.name for column in feature_columns(schema, spec) if column.type in ("string", "boolean")]
+    seen: Dict[str, set] = {name: set() for name in categorical}
+    baseline = StreamBaseline(feature_columns(schema, spec), schema.name, args.baseline_bins, work / "baseline")
+    for (start, chunk), path in zip(spilled.chunks(), destinations):
+        train = chunk[chunk_destinations(path, len(chunk)) < train_end]
+        baseline.add(train)
+        for name in categorical:
+            seen[name].update(json_value(v) for v in train[name].dropna().unique())
+    return encoding_from_categories(schema, spec, classes, seen), baseline
+
+
+def _write_channels(args, schema, spec, encoding, classes, spilled, destinations, bounds, autogluon_columns, output_dir, work) -> None:
+    """Third pass: each chunk's encoded lines, routed to their channel in split order."""
+    rows_at_a_time = chunk_rows_for(schema, args.chunk_rows)  # a bucket of lines holds no more than a chunk
+    channels = {channel: OrderedLines(work, channel, start, end, rows_at_a_time) for channel, (start, end) in bounds.items()}
+    test_start, test_end = bounds["test"]
+    unlabeled = OrderedLines(work, TRANSFORM_INPUT, test_start, test_end, rows_at_a_time)
+    header = unlabeled_header = None
+    for (start, chunk), path in zip(spilled.chunks(), destinations):
+        dest = chunk_destinations(path, len(chunk))
+        label = encode_label(chunk[schema.target_column], classes)
+        if args.algorithm == "xgboost":
+            table = pd.concat([label.rename("__label__"), encode_features(chunk, schema, spec, encoding)], axis=1)
+            lines = csv_lines(table)
+            in_test = np.flatnonzero(dest >= test_start)
+            unlabeled.add(dest[in_test], request_lines(chunk.iloc[in_test], request_columns(schema)))
+        else:
+            table = chunk[[column.name for column in feature_columns(schema, spec)]].join(time_part_values(chunk, schema, spec))
+            table[schema.target_column] = label
+            table = autogluon_table(table, autogluon_columns)
+            lines = csv_lines(table)
+            without_label = table.drop(columns=[schema.target_column])
+            in_test = np.flatnonzero(dest >= test_start)
+            unlabeled.add(dest[in_test], csv_lines(without_label.iloc[in_test]))
+            header = csv_lines(table.iloc[:0], header=True)[0]
+            unlabeled_header = csv_lines(without_label.iloc[:0], header=True)[0]
+        for channel, (begin, end) in bounds.items():
+            rows = np.flatnonzero((dest >= begin) & (dest < end))
+            channels[channel].add(dest[rows], [lines[i] for i in rows])
+    for channel, (begin, end) in bounds.items():
+        if channel == "validation" and begin == end:
+            continue
+        parts = args.channel_parts if channel in ("train", "validation") else 1  # evaluate and the transform read test whole
+        channels[channel].write(output_dir / channel / f"{channel}.csv", header, parts)
+    unlabeled.write(output_dir / TRANSFORM_INPUT / "test.csv", unlabeled_header)
 
 
 def forecasting(args: argparse.Namespace, schema: Schema, valid: pd.DataFrame, output_dir: Path, rejects: RejectLog) -> Dict[str, Any]:
@@ -143,25 +212,64 @@ def forecasting(args: argparse.Namespace, schema: Schema, valid: pd.DataFrame, o
     }
 
 
+def check_memory(args: argparse.Namespace, schema: Schema, files: List[Path]) -> None:
+    """Refuse a snapshot the instance cannot hold, from its size, before reading it (freshet_ml/memory_budget.py)."""
+    stored = sum(path.stat().st_size for path in files)
+    rows = int(stored * (sample_lines_per_byte(files) or 0.0))
+    values = rows * len(schema.columns)
+    if args.algorithm == "deepar":
+        need = FIXED_BYTES + values * IN_MEMORY_VALUE_BYTES
+    else:
+        split = "time" if schema.event_time_column else "random"
+        chunk = min(rows, chunk_rows_for(schema, args.chunk_rows))
+        need = FIXED_BYTES + chunk * len(schema.columns) * CHUNK_VALUE_BYTES + rows * SPLIT_ROW_BYTES[split]
+    what = f"the snapshot ({stored / 2**30:,.2f} GiB in {len(files)} file(s), about {rows:,} rows of {len(schema.columns)} columns, {args.algorithm})"
+    require_fits("preprocess", need, what, PROCESSING_REMEDY)
+
+
 def run(args: argparse.Namespace, rejects: RejectLog) -> Dict[str, Any]:
     check_combination(args)
     schema = load_schema(args.schema)
-    raw = read_snapshot(Path(args.input_dir), schema, args.input_format)
+    files = snapshot_files(Path(args.input_dir))
+    check_memory(args, schema, files)
+    if args.algorithm == "deepar":
+        return run_in_memory(args, schema, files, rejects)
+    output_dir = Path(args.output_dir)
+    classification = args.task_type in ("binary_classification", "multiclass_classification")
+    with tempfile.TemporaryDirectory(prefix="freshet-preprocess-", dir=args.work_dir) as folder:
+        work = Path(folder)
+        spilled = spill_snapshot(files, schema, args.input_format, chunk_rows_for(schema, args.chunk_rows), work / "rows", classification)
+        rejects.extend(spilled.rejected)
+        check_min_rows(args, spilled.valid_rows, rejects)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        details = tabular(args, schema, spilled, output_dir, work)
+    total = spilled.parsed_rows + len(spilled.parse_rejects)
+    return finish(args, schema, rejects, total, spilled.valid_rows, len(spilled.files), details)
+
+
+def run_in_memory(args: argparse.Namespace, schema: Schema, files: List[Path], rejects: RejectLog) -> Dict[str, Any]:
+    """DeepAR: the whole snapshot in memory (its series are built whole)."""
+    raw = read_snapshot(Path(args.input_dir), schema, args.input_format, files)
     rejects.extend(raw.rejected)
     valid, rejected = apply_schema(raw.frame, schema)
     rejects.extend(rejected)
-    if len(valid) < args.min_rows:
-        raise JobFailure(
-            f"the snapshot has {len(valid)} valid row(s) ({len(rejects)} rejected), fewer than --min-rows {args.min_rows}: "
-            "wait for more data or lower --min-rows." + (f" First rejections: {rejects.reasons()}" if len(rejects) else "")
-        )
+    check_min_rows(args, len(valid), rejects)
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    if args.algorithm == "deepar":
-        details = forecasting(args, schema, valid, output_dir, rejects)
-    else:
-        details = tabular(args, schema, valid, output_dir)
-    total = len(raw.frame) + len(raw.rejected)
+    details = forecasting(args, schema, valid, output_dir, rejects)
+    return finish(args, schema, rejects, len(raw.frame) + len(raw.rejected), len(valid), len(raw.files), details)
+
+
+def check_min_rows(args: argparse.Namespace, valid_rows: int, rejects: RejectLog) -> None:
+    if valid_rows < args.min_rows:
+        raise JobFailure(
+            f"the snapshot has {valid_rows} valid row(s) ({len(rejects)} rejected), fewer than --min-rows {args.min_rows}: "
+            "wait for more data or lower --min-rows." + (f" First rejections: {rejects.reasons()}" if len(rejects) else "")
+        )
+
+
+def finish(args: argparse.Namespace, schema: Schema, rejects: RejectLog, total: int, valid_rows: int, files: int, details: Dict[str, Any]) -> Dict[str, Any]:
+    """Fail on too many rejections (after the outputs, as ever), else write and return the summary."""
     share = len(rejects) / total if total else 0.0
     if share > args.max_rejected_share:
         raise JobFailure(
@@ -172,14 +280,14 @@ def run(args: argparse.Namespace, rejects: RejectLog) -> Dict[str, Any]:
         "dataset": schema.name,
         "algorithm": args.algorithm,
         "taskType": args.task_type,
-        "inputFiles": len(raw.files),
+        "inputFiles": files,
         "inputRecords": total,
-        "validRows": int(len(valid)),
+        "validRows": int(valid_rows),
         "rejectedRecords": len(rejects),
         "seed": args.seed,
         **details,
     }
-    (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (Path(args.output_dir) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
 
 

@@ -29,7 +29,9 @@ import xgboost
 
 from freshet_ml.errors import JobFailure, report_failure
 from freshet_ml.job_paths import TRAINING, resolve_paths
+from freshet_ml.memory_budget import SAMPLE_BYTES, require_fits
 from freshet_ml.serving import ENCODING_FILE, SERVING_FILE, ServingContract
+from freshet_ml.training_cluster import collective, training_cluster
 
 HERE = Path(__file__).resolve().parent
 MODEL_FILE = "xgboost-model"
@@ -37,6 +39,14 @@ CODE_DIR = "code"
 INFERENCE_SOURCE = "xgboost_inference.py"
 # Built-in algorithm settings that are not XGBoost parameters (the container's own switches).
 CONTAINER_ONLY = frozenset({"save_model_on_termination", "prob_buffer_row", "use_dask_gpu_training"})
+# Memory model (bytes): xgboost and pandas loaded, and per value of the channels: pandas' parse (float64),
+# the concatenated table, the feature matrix (float64) and the DMatrix (float32), with parser slack.
+FIXED_BYTES = 300 << 20
+VALUE_BYTES = 36
+TRAINING_REMEDY = (
+    "Set RetrainPipeline training.instanceType to an instance with more memory (ml.m5.2xlarge 32 GiB, ml.m5.4xlarge 64 GiB), "
+    "or training.instanceCount above 1: XGBoost then trains distributed, each instance holding its share of the train channel's parts."
+)
 INTEGER = re.compile(r"^[+-]?\d+$")
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -101,6 +111,25 @@ def training_parameters(hyperparameters: Dict[str, Any]) -> Tuple[Dict[str, Any]
     return params, rounds, early
 
 
+def channel_files(folder: Optional[Path]) -> List[Path]:
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith((".", "_")) and p.stat().st_size > 0)
+
+
+def check_memory(folders: List[Optional[Path]]) -> None:
+    """Refuse channels the instance cannot hold, from their bytes, before reading them (freshet_ml/memory_budget.py)."""
+    files = [path for folder in folders for path in channel_files(folder)]
+    if not files:
+        return
+    stored = sum(path.stat().st_size for path in files)
+    with files[0].open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    values = int(stored * (sample.count(b",") + sample.count(b"\n")) / max(len(sample), 1))
+    what = f"the channels ({stored / 2**30:,.2f} GiB in {len(files)} file(s), about {values:,} values)"
+    require_fits("xgboost training", FIXED_BYTES + values * VALUE_BYTES, what, TRAINING_REMEDY)
+
+
 def read_channel(folder: Path) -> Optional[Tuple[np.ndarray, np.ndarray]]:
     """(features, label) of a label-first headerless CSV channel; None when the folder is absent or empty."""
     if not folder.is_dir():
@@ -135,25 +164,36 @@ def train(args: argparse.Namespace) -> Dict[str, Any]:
         contract = ServingContract.read(serving_dir)
     except ValueError as error:
         raise JobFailure(f"the serving channel is incomplete: {error}") from error
+    check_memory([Path(args.train_dir), Path(args.validation_dir) if args.validation_dir else None])
+    cluster = training_cluster()
     train_data = read_channel(Path(args.train_dir))
     if train_data is None:
-        raise JobFailure(f"no training data in {args.train_dir}: the train channel is empty.")
+        where = f" on host {cluster.current_host} of {len(cluster.hosts)}" if cluster.distributed else ""
+        hint = " (a sharded channel needs at least one part file per instance: preprocess --channel-parts)" if cluster.distributed else ""
+        raise JobFailure(f"no training data in {args.train_dir}{where}: the train channel is empty{hint}.")
     width = len(contract.encoding.names)
     if train_data[0].shape[1] != width:
         raise JobFailure(f"the train channel has {train_data[0].shape[1]} feature column(s) but encoding.json names {width}: channels and encoding are from different runs.")
-    dtrain = xgboost.DMatrix(train_data[0], label=train_data[1], missing=np.nan)
-    evals = [(dtrain, "train")]
     validation = read_channel(Path(args.validation_dir)) if args.validation_dir else None
-    if validation is not None:
-        evals.append((xgboost.DMatrix(validation[0], label=validation[1], missing=np.nan), "validation"))
     if early is not None and validation is None:
         raise JobFailure("early_stopping_rounds needs a validation channel: set a validation ratio, or remove the hyperparameter.")
-    booster = xgboost.train(params, dtrain, num_boost_round=rounds, evals=evals, early_stopping_rounds=early, verbose_eval=True)
+    # With several instances every host trains on its shard inside XGBoost's collective: one model, built from all rows.
+    with collective(cluster):
+        dtrain = xgboost.DMatrix(train_data[0], label=train_data[1], missing=np.nan)
+        evals = [(dtrain, "train")]
+        if validation is not None:
+            evals.append((xgboost.DMatrix(validation[0], label=validation[1], missing=np.nan), "validation"))
+        booster = xgboost.train(params, dtrain, num_boost_round=rounds, evals=evals, early_stopping_rounds=early, verbose_eval=True)
+    summary = {"rounds": booster.num_boosted_rounds(), "features": width, "trainRows": int(len(train_data[1])), "validation": validation is not None}
+    if cluster.distributed:
+        summary.update({"hosts": len(cluster.hosts), "host": cluster.current_host})
+        if not cluster.is_master:  # every host holds the same model; SageMaker keeps the first host's model dir
+            return summary
     model_dir = Path(args.model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     booster.save_model(str(model_dir / MODEL_FILE))
     package_code(model_dir, serving_dir)
-    return {"rounds": booster.num_boosted_rounds(), "features": width, "trainRows": int(len(train_data[1])), "validation": validation is not None}
+    return summary
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -24,6 +24,11 @@ export interface TrainingResources {
   readonly instanceType?: string;
   /**
    * The instance count.
+   *
+   * Above 1, XGBoost trains distributed: preprocess writes one part of the train and validation channels
+   * per instance, each instance reads its share (`ShardedByS3Key`) and XGBoost's collective builds one
+   * model from all of them. DeepAR's built-in algorithm spreads over the instances itself. AutoGluon
+   * trains on one instance, so more are refused at synth.
    * @default 1
    */
   readonly instanceCount?: number;

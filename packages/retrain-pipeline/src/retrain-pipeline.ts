@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { AlarmFactory, AlgorithmImages, CheckovSkips, DataRemovalPolicy, DatasetSchema, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
+import { AlarmFactory, Algorithm, AlgorithmImages, CheckovSkips, DataRemovalPolicy, DatasetSchema, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -712,6 +712,14 @@ function validateProps(props: RetrainPipelineProps): ResolvedProps {
   const volumeSizeGb = training.volumeSizeGb ?? 30;
   if (!Number.isInteger(instanceCount) || instanceCount < 1) {
     throw new Error(`training.instanceCount is ${instanceCount}; give a whole number of at least 1.`);
+  }
+  // XGBoost's entry point trains distributed and DeepAR's built-in algorithm supports several machines;
+  // autogluon_train.py fits one TabularPredictor on one instance, so more instances would each redo the same fit.
+  if (instanceCount > 1 && algorithm.algorithm === Algorithm.AUTOGLUON && !algorithm.isCustom) {
+    throw new Error(
+      `training.instanceCount is ${instanceCount}, but TrainingAlgorithm.autogluon() trains on one instance (the others would repeat the same fit): `
+      + 'set training.instanceCount to 1 and a larger training.instanceType (e.g. ml.m5.4xlarge, 64 GiB), or use TrainingAlgorithm.xgboost(), which trains distributed across instances.',
+    );
   }
   if (!Number.isInteger(volumeSizeGb) || volumeSizeGb < 1) {
     throw new Error(`training.volumeSizeGb is ${volumeSizeGb}; give a whole number of GB, at least 1.`);

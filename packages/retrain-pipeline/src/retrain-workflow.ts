@@ -405,6 +405,14 @@ export class RetrainWorkflow extends Construct {
     };
   }
 
+  /**
+   * XGBoost's entry point on several instances: each gets its share of the train and validation part files
+   * (ShardedByS3Key; preprocess writes one part per instance) and trains inside XGBoost's collective.
+   */
+  private get shardedTraining(): boolean {
+    return this.ctx.training.instanceCount > 1 && this.ctx.boundAlgorithm.trainingScript === 'xgboost_train.py';
+  }
+
   private trainingUri(channel: string): string {
     return `States.Format('{}${channel}/', $.run.trainingUri)`;
   }
@@ -423,6 +431,7 @@ export class RetrainWorkflow extends Construct {
       '--test-ratio', String(ctx.split.testRatio),
       '--seed', String(ctx.split.seed),
     ];
+    if (this.shardedTraining) args.push('--channel-parts', String(ctx.training.instanceCount));
     if (ctx.algorithm.algorithm === Algorithm.DEEPAR) {
       args.push('--freq', ctx.algorithm.frequency!, '--prediction-length', String(ctx.algorithm.predictionLength!),
         '--series-id-column', (ctx.algorithm.seriesIdColumn ?? ctx.schema.idColumn)!);
@@ -517,10 +526,11 @@ export class RetrainWorkflow extends Construct {
   private trainState(): sfn.CustomState {
     const { ctx } = this;
     const format = CONTENT_TYPES[ctx.algorithm.channelFormat];
+    const distribution = this.shardedTraining ? 'ShardedByS3Key' : 'FullyReplicated';
     const channel = (name: string) => ({
       ChannelName: name,
       ContentType: format.content,
-      DataSource: { S3DataSource: { 'S3DataType': 'S3Prefix', 'S3Uri.$': this.trainingUri(name), 'S3DataDistributionType': 'FullyReplicated' } },
+      DataSource: { S3DataSource: { 'S3DataType': 'S3Prefix', 'S3Uri.$': this.trainingUri(name), 'S3DataDistributionType': distribution } },
     });
     // DeepAR reads train and test (it reports test metrics); the tabular formats train with a validation channel when there is one.
     const channels: any[] = ctx.algorithm.channelFormat === ChannelFormat.DEEPAR_JSON_LINES

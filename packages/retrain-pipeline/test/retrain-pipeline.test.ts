@@ -386,6 +386,40 @@ describe('jobs', () => {
   });
 });
 
+describe('training on several instances', () => {
+  const distribution = (def: any) => Object.fromEntries(state(def, 'Train').Parameters.InputDataConfig
+    .map((c: any) => [c.ChannelName, c.DataSource.S3DataSource.S3DataDistributionType]));
+  const preprocessArgs = (def: any): string[] => state(def, 'Preprocess').Parameters.AppSpecification.ContainerArguments;
+
+  test('XGBoost on 3 instances: train and validation sharded by key, preprocess writes 3 parts of each', () => {
+    const def = definitionOf(buildPipeline({ training: { instanceCount: 3 } }).stack);
+    expect(state(def, 'Train').Parameters.ResourceConfig.InstanceCount).toBe(3);
+    expect(distribution(def)).toEqual({ train: 'ShardedByS3Key', validation: 'ShardedByS3Key', code: 'FullyReplicated', serving: 'FullyReplicated' });
+    const args = preprocessArgs(def);
+    expect(args[args.indexOf('--channel-parts') + 1]).toBe('3');
+  });
+
+  test('one instance keeps every channel whole and one file per channel', () => {
+    const def = definitionOf(buildPipeline().stack);
+    expect(distribution(def)).toEqual({ train: 'FullyReplicated', validation: 'FullyReplicated', code: 'FullyReplicated', serving: 'FullyReplicated' });
+    expect(preprocessArgs(def)).not.toContain('--channel-parts');
+  });
+
+  test('DeepAR, which supports several machines itself, gets its channels whole', () => {
+    const props = { schema: pollutionSchema(), algorithm: deepar(), gate: { threshold: 0.3 }, training: { instanceCount: 2 } };
+    const def = definitionOf(buildPipeline(props).stack);
+    expect(state(def, 'Train').Parameters.ResourceConfig.InstanceCount).toBe(2);
+    expect(distribution(def)).toEqual({ train: 'FullyReplicated', test: 'FullyReplicated' });
+    expect(preprocessArgs(def)).not.toContain('--channel-parts');
+  });
+
+  test('AutoGluon on several instances is refused at synth, saying what to set instead', () => {
+    expect(() => buildPipeline({ algorithm: autogluon(), training: { instanceCount: 2 } }))
+      .toThrow(/training.instanceCount is 2, but TrainingAlgorithm.autogluon\(\) trains on one instance.*set training.instanceCount to 1 and a larger training.instanceType/);
+    expect(() => buildPipeline({ algorithm: autogluon(), training: { instanceCount: 2 } })).toThrow(/or use TrainingAlgorithm.xgboost\(\), which trains distributed/);
+  });
+});
+
 describe('gate, register and approval', () => {
   test('finds the newest Approved champion and registers with the metric and evaluation.json', () => {
     const def = definitionOf(buildPipeline().stack);

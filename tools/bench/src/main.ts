@@ -2,6 +2,7 @@ import { runDriftBenchmark } from './drift/drift-benchmark';
 import { runIngestBenchmark } from './ingest/ingest-benchmark';
 import { runProxyBenchmark } from './proxy/proxy-benchmark';
 import { runReplayBenchmark } from './replay/replay-benchmark';
+import { runScaleBenchmark } from './scale/scale-benchmark';
 
 /**
  * Runs every benchmark, or those named (`node lib/main.js drift`); each prints its
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   if (wanted('proxy')) await runProxyBenchmark();
   if (wanted('drift')) runDriftBenchmark();
   if (wanted('replay')) await runReplayBenchmark();
+  if (wanted('scale')) runScaleBenchmark();
 }
 
 main().catch((error) => {

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from .schema import Schema
 FORMAT_VERSION = 1
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """Categories as JSON scalars (numpy/pandas scalars are not serialisable)."""
     if isinstance(value, (np.bool_, bool)):
         return bool(value)
@@ -71,7 +71,12 @@ def label_classes(target: pd.Series, task_type: str) -> Optional[List[Any]]:
     """Sorted classes for classification tasks (None for regression/forecasting); checks the class count."""
     if task_type not in ("binary_classification", "multiclass_classification"):
         return None
-    classes = sorted(_json_value(v) for v in target.dropna().unique())
+    return checked_classes((json_value(v) for v in target.dropna().unique()), task_type)
+
+
+def checked_classes(values: Iterable[Any], task_type: str) -> List[Any]:
+    """The distinct target values, sorted, when they fit the classification task."""
+    classes = sorted(values)
     if task_type == "binary_classification" and len(classes) != 2:
         raise JobFailure(f"binary_classification needs exactly 2 target classes; the snapshot has {len(classes)}: {classes[:10]}.")
     if len(classes) < 2:
@@ -84,15 +89,25 @@ def encode_label(target: pd.Series, classes: Optional[List[Any]]) -> pd.Series:
     if classes is None:
         return target.astype("float64")
     index = {value: position for position, value in enumerate(classes)}
-    return target.map(lambda v: index[_json_value(v)]).astype("int64")
+    return target.map(lambda v: index[json_value(v)]).astype("int64")
 
 
 def fit_encoding(train: pd.DataFrame, schema: Schema, spec: FeatureSpec, classes: Optional[List[Any]]) -> Encoding:
     """Decide the output columns from the training split."""
+    categories = {
+        column.name: {json_value(v) for v in train[column.name].dropna().unique()}
+        for column in feature_columns(schema, spec)
+        if column.type in ("string", "boolean")
+    }
+    return encoding_from_categories(schema, spec, classes, categories)
+
+
+def encoding_from_categories(schema: Schema, spec: FeatureSpec, classes: Optional[List[Any]], seen: Dict[str, Set[Any]]) -> Encoding:
+    """The encoding, given the distinct training values of each string and boolean feature (``seen``)."""
     features: List[Dict[str, Any]] = []
     for column in feature_columns(schema, spec):
         if column.type in ("string", "boolean"):
-            categories = sorted(_json_value(v) for v in train[column.name].dropna().unique())
+            categories = sorted(seen[column.name])
             method = spec.categorical.get(column.name, "codes")
             if method == "one_hot":
                 for category in categories:

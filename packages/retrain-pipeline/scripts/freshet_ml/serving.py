@@ -162,12 +162,21 @@ def request_text(frame: pd.DataFrame, columns: Sequence[Column]) -> str:
 
     Numbers as their shortest round-trip text, booleans true/false, timestamps ISO 8601 UTC, null empty.
     """
+    return "".join(request_lines(frame, columns))
+
+
+def request_lines(frame: pd.DataFrame, columns: Sequence[Column]) -> List[str]:
+    """:func:`request_text` one row at a time (each line with its newline), for the chunked writer."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     cells = [_request_values(frame[column.name], column) for column in columns]
+    lines = []
     for row in zip(*cells):
         writer.writerow(row)
-    return out.getvalue()
+        lines.append(out.getvalue())
+        out.seek(0)
+        out.truncate()
+    return lines
 
 
 def _request_values(values: pd.Series, column: Column) -> List[str]:

@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, List, Sequence
+from typing import IO, Iterator, List, Optional, Union
 
 import pandas as pd
 
@@ -64,7 +64,8 @@ def _open_text(path: Path) -> IO[str]:
     return path.open("r", encoding="utf-8", newline="")
 
 
-def _read_csv(path: Path, schema: Schema, rows: List[dict], rejected: List[Rejected]) -> None:
+def _csv_records(path: Path, schema: Schema) -> Iterator[Union[list, Rejected]]:
+    """One CSV file's rows (schema column values in schema order, then ``_source``) and unparseable lines."""
     with _open_text(path) as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -77,8 +78,7 @@ def _read_csv(path: Path, schema: Schema, rows: List[dict], rejected: List[Rejec
                 f"{path.name}: column(s) {', '.join(missing)} of schema '{schema.name}' are missing "
                 f"(header has {', '.join(header)}): UNLOAD with HEADER and select every schema column."
             )
-        names = schema.names
-        positions = [header.index(name) for name in names]
+        positions = [header.index(name) for name in schema.names]
         width = len(header)
         for values in reader:
             line = reader.line_num
@@ -86,15 +86,13 @@ def _read_csv(path: Path, schema: Schema, rows: List[dict], rejected: List[Rejec
                 continue
             source = f"{path.name}:{line}"
             if len(values) != width:
-                rejected.append(Rejected(source, f"expected {width} fields as in the header, found {len(values)}", raw=",".join(values)))
+                yield Rejected(source, f"expected {width} fields as in the header, found {len(values)}", raw=",".join(values))
                 continue
-            row = {name: values[position] for name, position in zip(names, positions)}
-            row[SOURCE_COLUMN] = source
-            rows.append(row)
+            yield [*(values[position] for position in positions), source]
 
 
-def _read_jsonl(path: Path, schema: Schema, rows: List[dict], rejected: List[Rejected]) -> Sequence[str]:
-    """Read one JSON-lines file; return the schema columns that no record of it has."""
+def _jsonl_records(path: Path, schema: Schema) -> Iterator[Union[list, Rejected]]:
+    """One JSON-lines file's rows and unparseable lines; fails at its end when a schema column is in no record."""
     seen = set()
     with _open_text(path) as handle:
         for line_number, line in enumerate(handle, start=1):
@@ -105,36 +103,49 @@ def _read_jsonl(path: Path, schema: Schema, rows: List[dict], rejected: List[Rej
             try:
                 record = json.loads(text)
             except json.JSONDecodeError as error:
-                rejected.append(Rejected(source, f"not valid JSON ({error.msg})", raw=text[:1000]))
+                yield Rejected(source, f"not valid JSON ({error.msg})", raw=text[:1000])
                 continue
             if not isinstance(record, dict):
-                rejected.append(Rejected(source, "not a JSON object", raw=text[:1000]))
+                yield Rejected(source, "not a JSON object", raw=text[:1000])
                 continue
             seen.update(record.keys())
-            row = {name: record.get(name) for name in schema.names}
-            row[SOURCE_COLUMN] = source
-            rows.append(row)
-    if not seen:
-        return []
-    return [name for name in schema.names if name not in seen]
+            yield [*(record.get(name) for name in schema.names), source]
+    missing = [name for name in schema.names if name not in seen] if seen else []
+    if missing:
+        raise JobFailure(
+            f"{path.name}: column(s) {', '.join(missing)} of schema '{schema.name}' are missing from every record: "
+            "the producer must send them, or the schema must not declare them."
+        )
 
 
-def read_snapshot(input_dir: Path, schema: Schema, input_format: str = "auto") -> RawSnapshot:
-    """Read every data file of the snapshot; fail when a schema column is missing from the data."""
-    files = snapshot_files(input_dir)
-    rows: List[dict] = []
+def iter_snapshot(files: List[Path], schema: Schema, input_format: str, chunk_rows: int) -> Iterator[RawSnapshot]:
+    """The snapshot's files read in order, as chunks of at most ``chunk_rows`` parsed rows (with the unparseable records met meanwhile).
+
+    Memory holds one chunk, so a snapshot of any size can be read; concatenated, the chunks are what
+    :func:`read_snapshot` returns.
+    """
+    columns = [*schema.names, SOURCE_COLUMN]
+    rows: List[list] = []
     rejected: List[Rejected] = []
     for path in files:
-        fmt = file_format(path, input_format)
-        if fmt == "csv":
-            _read_csv(path, schema, rows, rejected)
-        else:
-            missing = _read_jsonl(path, schema, rows, rejected)
-            if missing:
-                raise JobFailure(
-                    f"{path.name}: column(s) {', '.join(missing)} of schema '{schema.name}' are missing from every record: "
-                    "the producer must send them, or the schema must not declare them."
-                )
-    frame = pd.DataFrame(rows, columns=[*schema.names, SOURCE_COLUMN])
+        records = _csv_records(path, schema) if file_format(path, input_format) == "csv" else _jsonl_records(path, schema)
+        for record in records:
+            if isinstance(record, Rejected):
+                rejected.append(record)
+                continue
+            rows.append(record)
+            if len(rows) >= chunk_rows:
+                yield RawSnapshot(frame=pd.DataFrame(rows, columns=columns), rejected=rejected, files=files)
+                rows, rejected = [], []
+    if rows or rejected:
+        yield RawSnapshot(frame=pd.DataFrame(rows, columns=columns), rejected=rejected, files=files)
+
+
+def read_snapshot(input_dir: Path, schema: Schema, input_format: str = "auto", files: Optional[List[Path]] = None) -> RawSnapshot:
+    """Read every data file of the snapshot (``files``: as listed already) into memory; fail when a schema column is missing from the data."""
+    files = snapshot_files(input_dir) if files is None else files
+    chunks = list(iter_snapshot(files, schema, input_format, chunk_rows=1 << 62))
+    frame = pd.DataFrame([], columns=[*schema.names, SOURCE_COLUMN]) if not chunks else chunks[0].frame
+    rejected = [item for chunk in chunks for item in chunk.rejected]
     print(f"read {len(frame)} rows from {len(files)} file(s); {len(rejected)} unparseable record(s)")
     return RawSnapshot(frame=frame, rejected=rejected, files=files)

@@ -44,15 +44,37 @@ def write_autogluon(directory: Path, channel: str, frame: pd.DataFrame, columns:
     folder = directory / channel
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{channel}.csv"
-    table = frame[columns].copy()
-    for name in columns:
-        if isinstance(table[name].dtype, pd.DatetimeTZDtype):
-            table[name] = table[name].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-        elif str(table[name].dtype) == "boolean":
-            table[name] = table[name].map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
+    table = autogluon_table(frame, columns)
     table.to_csv(path, header=True, index=False, na_rep="", lineterminator="\n")
     if channel == "test":
         unlabeled = directory / TRANSFORM_INPUT
         unlabeled.mkdir(parents=True, exist_ok=True)
         table.drop(columns=[label_column]).to_csv(unlabeled / "test.csv", header=True, index=False, na_rep="", lineterminator="\n")
     return path
+
+
+def autogluon_table(frame: pd.DataFrame, columns: List[str]) -> pd.DataFrame:
+    """The AutoGluon channel's columns as written: timestamps ISO 8601 UTC, booleans true/false."""
+    table = frame[columns].copy()
+    for name in columns:
+        if isinstance(table[name].dtype, pd.DatetimeTZDtype):
+            table[name] = table[name].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif str(table[name].dtype) == "boolean":
+            table[name] = table[name].map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
+    return table
+
+
+def csv_lines(table: pd.DataFrame, header: bool = False) -> List[str]:
+    """``table.to_csv`` as the channel writers call it, one record a string (a quoted newline stays inside its record)."""
+    text = table.to_csv(None, header=header, index=False, na_rep="", lineterminator="\n")
+    pieces = text.split("\n")[:-1]
+    if '"' not in text:
+        return [piece + "\n" for piece in pieces]
+    records: List[str] = []
+    pending = ""
+    for piece in pieces:
+        pending += piece + "\n"
+        if pending.count('"') % 2 == 0:  # RFC 4180 doubles a quote inside a field: an odd count means a field still open
+            records.append(pending)
+            pending = ""
+    return records

@@ -104,8 +104,12 @@ def _describe(column: Column) -> str:
     }.get(column.type, column.type)
 
 
-def apply_schema(raw: pd.DataFrame, schema: Schema) -> Tuple[pd.DataFrame, List[Rejected]]:
-    """Type every schema column; return the valid rows (typed, original order, plus ``_source``) and the rejected ones."""
+def apply_schema(raw: pd.DataFrame, schema: Schema, log: bool = True) -> Tuple[pd.DataFrame, List[Rejected]]:
+    """Type every schema column; return the valid rows (typed, original order, plus ``_source``) and the rejected ones.
+
+    Rows are typed one by one, so typing a snapshot chunk by chunk gives the same rows and reasons
+    (``log=False`` leaves the per-call line out; the chunked reader logs the totals).
+    """
     typed = pd.DataFrame(index=raw.index)
     reasons = pd.Series("", index=raw.index, dtype=object)
 
@@ -135,7 +139,8 @@ def apply_schema(raw: pd.DataFrame, schema: Schema) -> Tuple[pd.DataFrame, List[
     ]
     typed[SOURCE_COLUMN] = raw[SOURCE_COLUMN]  # kept so later stages can still name the input line they reject
     valid = typed[~bad_rows].reset_index(drop=True)
-    print(f"typed {len(valid)} valid rows; rejected {len(rejected)} row(s) that do not fit schema '{schema.name}'")
+    if log:
+        print(f"typed {len(valid)} valid rows; rejected {len(rejected)} row(s) that do not fit schema '{schema.name}'")
     return valid, rejected
 
 

@@ -2,7 +2,7 @@ import { FakeServiceError, formatDenials, PermissionLedger, PermissionModel, run
 import { Stack } from 'aws-cdk-lib';
 import { ApprovalMode } from '../../src';
 import { DeploymentOutcome, FakeAws, FakeAwsOptions } from './fixtures/fake-aws';
-import { pollutionPipeline, stocksPipeline, stocksServerlessPipeline, SynthesizedPipeline } from './fixtures/pipelines';
+import { pollutionPipeline, stocksPipeline, stocksServerlessPipeline, stocksXgboostPipeline, SynthesizedPipeline } from './fixtures/pipelines';
 
 /**
  * Issue 14: every Task call the execution scenarios make, recorded by the
@@ -108,6 +108,20 @@ describe('every call of the workflow deploying to a serverless endpoint (ModelEn
     const actions = new Set(decisions.map((d) => d.call.action));
     for (const action of ['sagemaker:CreateEndpointConfig', 'sagemaker:CreateModel', 'iam:PassRole']) expect(actions).toContain(action);
     expect(decisions.filter((d) => d.call.action === 'sagemaker:UpdateModelPackage').map((d) => d.call.source)).toEqual(expected);
+    expect(formatDenials(decisions)).toBe('');
+  });
+});
+
+describe('every call of the XGBoost workflow training on 3 instances is allowed', () => {
+  test('a passing run: sharded channels, one training job of 3 instances', async () => {
+    const distributed = subject(stocksXgboostPipeline(3));
+    const { run, decisions } = await runAndEvaluate(distributed, { evaluation: GOOD });
+    const train = run.calls.find((c) => c.state === 'Train')!.parameters;
+    expect(train.ResourceConfig.InstanceCount).toBe(3);
+    expect(train.InputDataConfig.filter((c: any) => c.DataSource.S3DataSource.S3DataDistributionType === 'ShardedByS3Key').map((c: any) => c.ChannelName))
+      .toEqual(['train', 'validation']);
+    const actions = new Set(decisions.map((d) => d.call.action));
+    for (const action of ['sagemaker:CreateProcessingJob', 'sagemaker:CreateTrainingJob', 'iam:PassRole']) expect(actions).toContain(action);
     expect(formatDenials(decisions)).toBe('');
   });
 });

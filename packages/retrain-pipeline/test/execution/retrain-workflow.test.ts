@@ -232,6 +232,30 @@ describe('stocks (AutoGluon, deployed to an endpoint)', () => {
     expect(aws.published[0].message).toMatchObject({ outcome: 'failed', run: RUN, error: 'States.TaskFailed', cause });
   });
 
+  test('a preprocess job that refuses a snapshot too big for its instance puts the figures and the prop in the failure notification', async () => {
+    // What preprocess.py writes to /opt/ml/output/message (scripts/tests/test_memory_refusal.py) reaches the
+    // .sync integration's error as the DescribeProcessingJob ExitMessage and FailureReason.
+    const refusal = 'preprocess refused before loading: the snapshot (5.21 GiB in 40 file(s), about 200,000,000 rows of 4 columns, deepar), '
+      + 'which needs about 1,341.33 GiB of memory; the instance has 16.00 GiB (cgroup /sys/fs/cgroup/memory.max), 85% of it usable (13.60 GiB). '
+      + 'Set RetrainPipeline processing.instanceType to an instance with more memory (ml.m5.2xlarge 32 GiB, ml.m5.4xlarge 64 GiB, ml.r5.2xlarge 64 GiB), or snapshot fewer rows (dataExtract).';
+    const cause = JSON.stringify({
+      ProcessingJobName: expectedName(PREFIX, 'prep', RUN),
+      ProcessingJobStatus: 'Failed',
+      ExitMessage: refusal,
+      FailureReason: `AlgorithmError: ${refusal}`,
+    });
+    const { run: execution, aws } = await run({ evaluation: GOOD_METRICS, failures: { Preprocess: new FakeServiceError('States.TaskFailed', cause) } });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.calls.map((c) => c.state)).toEqual(['Preprocess', 'Notify failure']);
+    expect(aws.published).toHaveLength(1);
+    const published = aws.published[0].message;
+    expect(published).toMatchObject({ outcome: 'failed', dataset: 'stocks', run: RUN, error: 'States.TaskFailed' });
+    const described = JSON.parse(published.cause);
+    expect(described.ExitMessage).toBe(refusal);
+    expect(described.FailureReason).toContain('needs about 1,341.33 GiB of memory; the instance has 16.00 GiB');
+    expect(described.FailureReason).toContain('processing.instanceType');
+  });
+
   test('a SageMaker API error on Train is retried with backoff, then ends in the failure notification', async () => {
     const { run: execution, aws } = await run({
       evaluation: GOOD_METRICS,

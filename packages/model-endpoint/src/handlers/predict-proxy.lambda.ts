@@ -31,7 +31,7 @@ import {
 import { emitProxyCount, MODEL_TIMEOUTS_METRIC } from './predict-proxy/proxy-metrics';
 import { compileRecordValidator, FeatureColumn, InvalidRequest, parseJsonBody, RequestLimits, validateDeepAr } from './predict-proxy/request-validation';
 import {
-  createRuntimeClient, DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_ATTEMPTS,
+  createRuntimeClient, DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_ATTEMPTS, RequestDeadlines,
 } from './predict-proxy/runtime-client';
 
 interface ProxyConfig {
@@ -104,7 +104,8 @@ const validateRecords = compileRecordValidator(config.features, config.target, c
 const contentType = config.format === 'deepar-json' ? 'application/json' : 'text/csv';
 // One client per container: connections and credentials are reused across requests.
 // The caller of a request that still fails gets Retry-After.
-const client = createRuntimeClient(positiveInt('MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS), config.attemptTimeoutMs);
+const deadlines = new RequestDeadlines();
+const client = createRuntimeClient(positiveInt('MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS), config.attemptTimeoutMs, deadlines);
 
 const captureConfig = loadApiCaptureConfig(config.endpointName);
 const capture = captureConfig ? new ApiCaptureWriter(captureConfig) : undefined;
@@ -157,6 +158,8 @@ export async function handler(event: APIGatewayProxyEvent, context?: Context): P
   const budgetMs = Math.max(0, Math.min(config.deadlineMs - (Date.now() - started), remainingMs));
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), budgetMs);
+  // Registered by inference id rather than passed to send(): see RequestDeadlines.
+  deadlines.set(inferenceId, deadline.signal);
   try {
     const response = await client.send(new InvokeEndpointCommand({
       EndpointName: config.endpointName,
@@ -165,7 +168,7 @@ export async function handler(event: APIGatewayProxyEvent, context?: Context): P
       // Data capture records it, so ground truth sent later joins to this request's predictions.
       InferenceId: inferenceId,
       Body: typeof payload === 'string' ? Buffer.from(payload, 'utf-8') : payload,
-    }), { abortSignal: deadline.signal });
+    }));
     variant = response.InvokedProductionVariant;
     responseText = utf8Text(response.Body);
     responseContentType = response.ContentType;
@@ -182,6 +185,7 @@ export async function handler(event: APIGatewayProxyEvent, context?: Context): P
     return reply(failure.status, { message: failure.message, error: failure.errorName }, headers);
   } finally {
     clearTimeout(timer);
+    deadlines.delete(inferenceId);
   }
 
   // Captured as the model answered, before the proxy reads it: SageMaker's capture would hold the same.

@@ -222,7 +222,8 @@ export class ApiCapture extends Construct {
     WildcardPermissions.acknowledgeRolePolicy(this.deliveryRole, {
       reason: `Firehose writes objects it names itself under ${this.capturePrefix} and ${this.errorPrefix}. `
         + 'Compensating control: the role reaches only those two prefixes, its own error log group, and the lake key through S3 for those prefixes.',
-      allowedFindings: [`Resource::<*>/${this.capturePrefix}*`, `Resource::<*>/${this.errorPrefix}*`],
+      // `*` before the prefix: the bucket ARN is a reference, or an import when the lake lives in another stack.
+      allowedFindings: [`Resource::*/${this.capturePrefix}*`, `Resource::*/${this.errorPrefix}*`],
     });
     NagAcknowledgements.add(this.subscriptionRole.node.findChild('DefaultPolicy'), [{
       id: 'NIST.800.53.R5-IAMNoInlinePolicy',

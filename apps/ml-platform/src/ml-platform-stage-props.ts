@@ -20,7 +20,7 @@ export interface StageSettings {
    */
   readonly manualModelApproval?: boolean;
   /**
-   * Instances behind each endpoint.
+   * Instances behind each endpoint (real-time endpoints).
    * @default 1
    */
   readonly endpointInstanceCount?: number;
@@ -38,6 +38,14 @@ export interface StageSettings {
    * @default 'ml.m5.large'
    */
   readonly driftJobInstanceType?: string;
+  /**
+   * Whether the endpoints are serverless, captured at the prediction API: no idle instance to
+   * pay for, but no network isolation, VPC, A/B variants or deployment guardrails, and cold starts
+   * (model-endpoint README: Serverless endpoints). Otherwise real-time ml.m5.large instances with
+   * network isolation and guardrails, captured by SageMaker.
+   * @default false
+   */
+  readonly serverlessEndpoints?: boolean;
   /**
    * Whether the stage watches both endpoints for drift (a Monitoring stack of
    * MonitorRetrainTrigger), so a drift or model-quality alarm retrains the model.

@@ -18,6 +18,10 @@ import { SmokeTestRole } from './smoke-test-role';
 const DAILY_ETL = 'cron(15 2 * * ? *)';
 /** The retraining floor: Sundays at 03:00 UTC, after that day's 02:45 COPY; drift alarms retrain in between. */
 const WEEKLY_RETRAIN = 'cron(0 3 ? * SUN *)';
+/** A serverless endpoint's memory: AutoGluon's and DeepAR's inference containers with their models fit in 4 GB. */
+const SERVERLESS_MEMORY_MB = 4096;
+/** A serverless endpoint's concurrency: half the proxy's reserved concurrency (10), which bounds what reaches it. */
+const SERVERLESS_MAX_CONCURRENCY = 5;
 
 /**
  * One environment of the platform (Dev or Prod): ingest into the lake and curate it
@@ -147,7 +151,11 @@ export class MlPlatformStage extends Stage {
     });
 
     // No seed model: each endpoint appears when its first retraining run passes the gate (README: The first model).
-    const compute = EndpointCompute.realTime({ instanceType: 'ml.m5.large', initialInstanceCount: props.settings.endpointInstanceCount ?? 1 });
+    // Dev: serverless, captured at the API (the only capture serverless has). Prod: instances with isolation and guardrails,
+    // captured by SageMaker, which also records callers that bypass the API (model-endpoint README: Capture).
+    const compute = props.settings.serverlessEndpoints
+      ? EndpointCompute.serverless({ memorySizeMb: SERVERLESS_MEMORY_MB, maxConcurrency: SERVERLESS_MAX_CONCURRENCY })
+      : EndpointCompute.realTime({ instanceType: 'ml.m5.large', initialInstanceCount: props.settings.endpointInstanceCount ?? 1 });
     this.stocksEndpoint = new ModelEndpoint(this.servingStack, 'StocksEndpoint', {
       schema: stocks,
       model: ModelSource.fromFirstTraining(Algorithm.AUTOGLUON, { bucket: lakeBucket }),

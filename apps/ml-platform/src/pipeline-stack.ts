@@ -80,7 +80,16 @@ export class PipelineStack extends Stack {
 
     this.devStage = new MlPlatformStage(this, 'Dev', {
       env: { account: config.devAccount, region: config.devRegion },
-      settings: { name: 'dev', alarmEmail: config.devAlarmEmail, monitorEndpoints: true, warehouseBaseCapacityRpu: 4, driftJobInstanceType: 'ml.t3.medium', smokeTestRunner: { account: config.pipelineAccount, roleName: SMOKE_RUNNER_ROLE_NAME } },
+      // Dev serves from serverless endpoints captured at the API: no idle instances, the same drift monitoring.
+      settings: {
+        name: 'dev',
+        alarmEmail: config.devAlarmEmail,
+        serverlessEndpoints: true,
+        monitorEndpoints: true,
+        warehouseBaseCapacityRpu: 4,
+        driftJobInstanceType: 'ml.t3.medium',
+        smokeTestRunner: { account: config.pipelineAccount, roleName: SMOKE_RUNNER_ROLE_NAME },
+      },
     });
     const smokeTests = smokeTestStep(this, { stage: this.devStage, bundle: smokeBundle, roleName: SMOKE_RUNNER_ROLE_NAME });
     this.pipeline.addStage(this.devStage, { post: [smokeTests] });

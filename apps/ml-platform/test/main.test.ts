@@ -70,7 +70,7 @@ describe('the ml-platform app', () => {
     expect(jobs.find((a) => a['--dataset'] === 'pollution')['--derived_columns']).toContain('"derivation":"hour"');
   });
 
-  test('the Dev serving stack: two APIs and no seed model; each endpoint comes from its first retraining run, which serves AutoGluon or DeepAR and captures to the lake', () => {
+  test('the Dev serving stack: two APIs and no seed model; each serverless endpoint comes from its first retraining run, which serves AutoGluon or DeepAR, captured at the API into the lake', () => {
     const stage = pipelineStack.devStage;
     const serving = Template.fromStack(stage.servingStack);
     serving.resourceCountIs('AWS::ApiGateway::RestApi', 2);
@@ -83,12 +83,38 @@ describe('the ml-platform app', () => {
     const definitions = Object.values(training.findResources('AWS::StepFunctions::StateMachine')).map((m: any) => JSON.stringify(m.Properties.DefinitionString));
     expect(definitions.find((d) => d.includes(stage.stocksEndpoint.endpointName))).toContain('/autogluon-inference:');
     expect(definitions.find((d) => d.includes(stage.pollutionEndpoint.endpointName))).toContain('/forecasting-deepar:');
+    // Serverless endpoint configs: memory and concurrency, no instances, and no SageMaker capture (it has none).
+    for (const definition of definitions) {
+      expect(definition).toMatch(/ServerlessConfig.*MemorySizeInMB.*4096/);
+      expect(definition).not.toContain('DataCaptureConfig');
+      expect(definition).not.toContain('InitialInstanceCount');
+    }
+    // Each proxy captures at the API: its log subscription feeds a Firehose stream writing capture/<endpoint>/<variant>/yyyy/mm/dd/hh/ in the lake.
+    const lakeArn = stage.servingStack.resolve(stage.stocksIngest.lakeBucket.bucketArn);
+    const streams = Object.values(serving.findResources('AWS::KinesisFirehose::DeliveryStream')).map((s: any) => s.Properties.ExtendedS3DestinationConfiguration);
+    expect(streams.map((s) => s.Prefix.split('/!{')[0]).sort()).toEqual([`capture/${stage.pollutionEndpoint.endpointName}`, `capture/${stage.stocksEndpoint.endpointName}`].sort());
+    for (const s of streams) expect(JSON.stringify(s.BucketARN)).toContain(JSON.stringify(lakeArn).slice(1, 40));
+    serving.resourceCountIs('AWS::Logs::SubscriptionFilter', 2);
+    for (const endpoint of [stage.stocksEndpoint, stage.pollutionEndpoint]) {
+      expect(endpoint.deploymentTarget().dataCapture).toBeUndefined();
+      expect(endpoint.deploymentTarget().apiCapture).toBeDefined();
+    }
+  });
+
+  test('Prod keeps real-time instances with isolation and guardrails, captured by SageMaker into the lake', () => {
+    const stage = pipelineStack.prodStage;
+    const training = Template.fromStack(stage.trainingStack);
+    const definitions = Object.values(training.findResources('AWS::StepFunctions::StateMachine')).map((m: any) => JSON.stringify(m.Properties.DefinitionString));
     const lake = JSON.stringify(stage.trainingStack.resolve(stage.stocksIngest.lakeBucket.bucketName));
     for (const definition of definitions) {
       expect(definition).toMatch(/DataCaptureConfig.*DestinationS3Uri/);
       expect(definition).toContain(lake);
       expect(definition).toContain('/capture');
+      expect(definition).toContain('ml.m5.large');
+      expect(definition).toContain('EnableNetworkIsolation');
+      expect(definition).toContain('DeploymentConfig');
     }
+    Template.fromStack(stage.servingStack).resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
   });
 
   test('the Dev warehouse stack: Redshift Serverless with the stocks table, loading the curated prefix hourly', () => {
@@ -108,6 +134,8 @@ describe('the ml-platform app', () => {
     expect(schedules.every((s: any) => s.Properties.State === 'ENABLED' && /^cron\(/.test(s.Properties.ScheduleExpression))).toBe(true);
     const functions = Object.values(monitoring.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Environment?.Variables ?? {});
     const planners = functions.filter((v) => v.CAPTURE_PREFIX);
+    // Dev's from the API's capture, Prod's from SageMaker's: the same prefix in the lake either way.
+    for (const planner of planners) expect(planner.CAPTURE_PREFIX).toBe(`capture/${planner.ENDPOINT_NAME}/`);
     expect(planners.map((v) => [v.ENDPOINT_NAME, v.JOB_NAME_PREFIX, JSON.parse(v.QUALITY_ARGUMENTS)]).sort()).toEqual([
       [stage.pollutionEndpoint.endpointName, 'dm-pollution', ['--quality-metric', 'wql', '--quality-threshold', '0.3']],
       [stage.stocksEndpoint.endpointName, 'dm-stocks', ['--quality-metric', 'rmse', '--quality-threshold', '5']],
@@ -331,7 +359,8 @@ describe('the ml-platform app', () => {
     // The workflow creates each endpoint config, with the endpoint's instance count.
     const instances = (stage: typeof pipelineStack.devStage) => definitions(stage).flatMap((d) => [...d.matchAll(/InitialInstanceCount\\+":(\d+)/g)].map((m) => Number(m[1])));
     expect(new Set(instances(pipelineStack.prodStage))).toEqual(new Set([2]));
-    expect(new Set(instances(pipelineStack.devStage))).toEqual(new Set([1]));
+    // Dev's endpoints are serverless: no instances at all.
+    expect(new Set(instances(pipelineStack.devStage))).toEqual(new Set());
     Template.fromStack(pipelineStack.prodStage.dataStack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: CONFIG.prodAlarmEmail });
     Template.fromStack(pipelineStack.devStage.dataStack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: CONFIG.devAlarmEmail });
     expect(pipelineStack.prodStage.smokeTestRole).toBeUndefined();

@@ -1,4 +1,7 @@
 export * from './model-source';
+export * from './api-capture-props';
+export * from './api-capture';
+export * from './capture-source';
 export * from './endpoint-compute';
 export * from './endpoint-teardown';
 export * from './model-endpoint-props';

@@ -5,6 +5,8 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { ApiCaptureAlarms } from './api-capture-props';
+import { CaptureSource } from './capture-source';
 import { EndpointCompute } from './endpoint-compute';
 import { ModelSource, TrainedModelsLocation } from './model-source';
 
@@ -71,15 +73,33 @@ export interface ShadowVariantOptions {
 /** Capture of requests and responses to the lake, for drift detection. */
 export interface DataCaptureOptions {
   /**
-   * Whether requests and responses are captured. Serverless endpoints cannot capture.
-   * @default - true for real-time endpoints, false for serverless ones
+   * Whether requests and responses are captured.
+   * @default true
    */
   readonly enabled?: boolean;
+  /**
+   * Where requests are captured: SageMaker's own capture (real-time only, also
+   * records direct InvokeEndpoint callers), the prediction API's proxy (any
+   * endpoint type; direct callers are not captured), or both. Serverless
+   * endpoints refuse ENDPOINT and API_AND_ENDPOINT.
+   * @default - CaptureSource.ENDPOINT for real-time endpoints, CaptureSource.API for serverless ones
+   */
+  readonly source?: CaptureSource;
   /**
    * The share of requests captured, in percent (1–100).
    * @default 100
    */
   readonly samplingPercentage?: number;
+  /**
+   * How long Firehose buffers the API's capture before it writes an object (60–900 seconds; API capture only).
+   * @default Duration.minutes(5)
+   */
+  readonly apiBufferingInterval?: Duration;
+  /**
+   * Alarm thresholds of the API's capture (records dropped, delivery age).
+   * @default - the defaults each threshold documents
+   */
+  readonly apiAlarmThresholds?: ApiCaptureAlarms;
   /**
    * The key that encrypts captured data.
    * @default - the lake bucket's key, or the construct's key
@@ -284,7 +304,7 @@ export interface ModelEndpointProps {
   readonly lakeBucket?: s3.IBucket;
   /**
    * Request and response capture.
-   * @default - on for real-time, at 100 percent
+   * @default - on at 100 percent: SageMaker's own capture on real-time endpoints, the prediction API's on serverless ones
    */
   readonly dataCapture?: DataCaptureOptions;
   /**

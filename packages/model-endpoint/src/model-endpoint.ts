@@ -14,6 +14,8 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ApiCapture } from './api-capture';
+import { CaptureSource } from './capture-source';
 import { EndpointCompute } from './endpoint-compute';
 import { EndpointTeardown } from './endpoint-teardown';
 import { MODEL_TIMEOUTS_METRIC, PROXY_METRIC_NAMESPACE } from './handlers/predict-proxy/proxy-metrics';
@@ -124,8 +126,12 @@ export class ModelEndpoint extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The bucket that receives captured data, when capture is on. */
   public readonly captureBucket?: s3.IBucket;
-  /** The S3 URI of captured data: `s3://<bucket>/capture/<endpoint>/`. */
+  /** The S3 URI of the captured data monitors read: `s3://<bucket>/capture/<endpoint>/`. */
   public readonly captureUri?: string;
+  /** Where requests are captured, when capture is on. */
+  public readonly captureSource?: CaptureSource;
+  /** Capture at the prediction API (CaptureSource.API or API_AND_ENDPOINT): the log subscription, Firehose stream and their alarms. */
+  public readonly apiCapture?: ApiCapture;
   /** What the model reads and writes. */
   public readonly payloadFormat: PayloadFormat;
   /** Where the endpoint runs. */
@@ -147,14 +153,18 @@ export class ModelEndpoint extends Construct {
   private readonly firstModelName?: string;
   private readonly variantPlans: VariantPlan[];
   private dataCaptureTarget?: EndpointDataCaptureTarget;
+  private apiCaptureTarget?: EndpointDataCaptureTarget;
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
     this.compute = props.compute ?? EndpointCompute.realTime();
     const variants = planVariants(props);
     this.variantPlans = variants;
-    const captureEnabled = props.dataCapture?.enabled ?? !this.compute.isServerless;
+    const captureEnabled = props.dataCapture?.enabled ?? true;
     validate(this, props, this.compute, variants, captureEnabled);
+    // Serverless endpoints have no SageMaker capture: the API captures for them.
+    const defaultSource = this.compute.isServerless ? CaptureSource.API : CaptureSource.ENDPOINT;
+    this.captureSource = captureEnabled ? props.dataCapture?.source ?? defaultSource : undefined;
     this.networkIsolation = props.networkIsolation ?? !this.compute.isServerless;
 
     this.payloadFormat = props.model.payloadFormat;
@@ -201,7 +211,7 @@ export class ModelEndpoint extends Construct {
     if (captureEnabled) {
       this.captureBucket = props.lakeBucket ?? new SecureBucket(this, 'CaptureBucket', { encryptionKey: this.encryptionKey, removalPolicy: props.removalPolicy }).bucket;
       this.captureUri = `s3://${this.captureBucket.bucketName}/capture/${this.endpointName}/`;
-      dataCaptureConfig = this.configureCapture(props, this.captureBucket);
+      if (this.captureSource !== CaptureSource.API) dataCaptureConfig = this.configureCapture(props, this.captureBucket);
     }
     if (this.volumeKeyAllowed) {
       this.encryptionKey.grant(this.executionRole, 'kms:CreateGrant', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
@@ -264,10 +274,19 @@ export class ModelEndpoint extends Construct {
       encryptionKey: this.encryptionKey,
       options: props.api,
       removalPolicy: props.removalPolicy,
+      capture: this.capturesAtApi
+        ? { samplingPercent: props.dataCapture?.samplingPercentage ?? 100, defaultVariant: this.variantNames[0] }
+        : undefined,
     });
+    if (this.capturesAtApi) this.apiCapture = this.createApiCapture(props, this.captureBucket!);
     this.createApiAlarms(props);
     this.dashboard = this.alarms.createDashboard('Dashboard', `${props.schema.name} model endpoint ${this.endpointName}`, this.variantWidgets());
     this.acknowledgeFindings();
+  }
+
+  /** Whether the prediction API's proxy captures requests (CaptureSource.API or API_AND_ENDPOINT). */
+  private get capturesAtApi(): boolean {
+    return this.captureSource === CaptureSource.API || this.captureSource === CaptureSource.API_AND_ENDPOINT;
   }
 
   /** Whether the endpoint config may name a volume key: not serverless, and no instance-store instance type. */
@@ -313,6 +332,7 @@ export class ModelEndpoint extends Construct {
       modelExecutionRole: this.executionRole,
       encryptionKey: this.volumeKeyAllowed ? this.encryptionKey : undefined,
       dataCapture: this.dataCaptureTarget,
+      apiCapture: this.apiCaptureTarget,
       // Serverless: an update is all at once; a failed one leaves the endpoint InService on its previous config.
       guardrails: this.compute.isServerless ? undefined : this.guardrails,
       serverless: this.compute.isServerless || undefined,
@@ -449,6 +469,34 @@ export class ModelEndpoint extends Construct {
         jsonContentTypes: this.dataCaptureTarget.jsonContentTypes,
       },
     };
+  }
+
+  /**
+   * The proxy's capture lines, carried by a log subscription and Firehose into the lake with the capture key:
+   * under `capture/` alone, or `capture-api/` beside SageMaker's own (which monitors then read).
+   */
+  private createApiCapture(props: ModelEndpointProps, bucket: s3.IBucket): ApiCapture {
+    const objectKey = props.dataCapture?.encryptionKey ?? bucket.encryptionKey ?? this.encryptionKey;
+    const capture = new ApiCapture(this, 'ApiCapture', {
+      endpointName: this.endpointName,
+      proxyLogGroup: this.api.proxyLogGroup,
+      bucket,
+      objectKey,
+      streamKey: this.encryptionKey,
+      capturePrefix: this.captureSource === CaptureSource.API ? 'capture/' : 'capture-api/',
+      bufferingInterval: props.dataCapture?.apiBufferingInterval,
+      alarms: this.alarms,
+      alarmThresholds: props.dataCapture?.apiAlarmThresholds,
+      removalPolicy: props.removalPolicy,
+    });
+    this.apiCaptureTarget = {
+      destinationS3Uri: capture.destinationS3Uri,
+      samplingPercent: props.dataCapture?.samplingPercentage ?? 100,
+      kmsKey: objectKey,
+      csvContentTypes: ['text/csv'],
+      jsonContentTypes: ['application/json'],
+    };
+    return capture;
   }
 
   /** Every artifact RetrainPipeline deploys lies under `models/` of the lake: the role reads them all (and only objects). */
@@ -683,9 +731,10 @@ function validate(scope: Construct, props: ModelEndpointProps, compute: Endpoint
   const problems = [...compute.validate()];
   if (compute.isServerless) {
     // What SageMaker refuses on serverless endpoints, each with what to change.
-    if (props.dataCapture?.enabled === true) {
-      problems.push('dataCapture.enabled is true, but serverless endpoints cannot capture data (SageMaker data capture): '
-        + 'use EndpointCompute.realTime(), or turn dataCapture off.');
+    const source = props.dataCapture?.source;
+    if (captureEnabled && (source === CaptureSource.ENDPOINT || source === CaptureSource.API_AND_ENDPOINT)) {
+      problems.push(`dataCapture.source is ${source}, but serverless endpoints have no SageMaker data capture: `
+        + 'use CaptureSource.API (the prediction API captures every request it forwards), or EndpointCompute.realTime().');
     }
     if (props.additionalVariants?.length || props.shadowVariant) {
       problems.push('additionalVariants or shadowVariant is set, but serverless endpoints serve one production variant: '

@@ -40,6 +40,19 @@ export interface PredictApiProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Capture at the API: the proxy writes a SageMaker data-capture line to its log for each forwarded request.
+   * @default - no capture at the API
+   */
+  readonly capture?: PredictApiCapture;
+}
+
+/** How the proxy captures requests at the API. */
+export interface PredictApiCapture {
+  /** The share of requests captured, in percent (0–100). */
+  readonly samplingPercent: number;
+  /** The variant recorded when SageMaker's answer names none (it always does). */
+  readonly defaultVariant: string;
 }
 
 /**
@@ -179,6 +192,11 @@ export class PredictApi extends Construct {
         ATTEMPT_TIMEOUT_MS: String(PredictApi.PROXY_ATTEMPT_TIMEOUT_MS),
         AWAITING_FIRST_MODEL: props.awaitsFirstModel ? 'true' : 'false',
         NODE_OPTIONS: '--enable-source-maps',
+        ...(props.capture ? {
+          CAPTURE: 'api',
+          CAPTURE_SAMPLING_PERCENT: String(props.capture.samplingPercent),
+          CAPTURE_DEFAULT_VARIANT: props.capture.defaultVariant,
+        } : {}),
       },
     });
 

@@ -1,13 +1,14 @@
 import { Algorithm } from '@freshet/core';
 import { cfnLint, formatCfnLint, formatFindings, nagFindings, testStack } from '@freshet/test-utils';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { ApiAuthorization, EndpointCompute, ModelEndpointProps, ModelSource } from '../src';
+import { ApiAuthorization, CaptureSource, EndpointCompute, ModelEndpointProps, ModelSource } from '../src';
 import { lakeAndModel, synthEndpoint } from './fixtures/endpoint';
 
 describe('ModelEndpoint compliance', () => {
   test.each<[string, (stack: ReturnType<typeof testStack>) => Partial<ModelEndpointProps>]>([
     ['defaults (real-time, capture on, IAM auth)', () => ({})],
-    ['serverless', () => ({ compute: EndpointCompute.serverless({ memorySizeMb: 3072, maxConcurrency: 50, provisionedConcurrency: 5 }) })],
+    ['serverless (capture at the API)', () => ({ compute: EndpointCompute.serverless({ memorySizeMb: 3072, maxConcurrency: 50, provisionedConcurrency: 5 }) })],
+    ['real-time capturing at the API and at the endpoint', () => ({ dataCapture: { source: CaptureSource.API_AND_ENDPOINT } })],
     ['A/B + shadow + API keys + WAF + autoscaling', (stack) => ({
       compute: EndpointCompute.realTime({ instanceType: 'ml.c5.xlarge', initialInstanceCount: 2, autoScaling: { minCapacity: 2, maxCapacity: 6 } }),
       additionalVariants: [{ variantName: 'challenger', model: lakeAndModel(stack, 'run-2').model, initialWeight: 1 }],

@@ -7,7 +7,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
-  ApiAuthorization, EndpointCompute, ModelEndpoint, ModelEndpointProps, ModelSource, PayloadFormat,
+  ApiAuthorization, CaptureSource, EndpointCompute, ModelEndpoint, ModelEndpointProps, ModelSource, PayloadFormat,
 } from '../src';
 import { pollutionSchema, stocksSchema } from './fixtures/datasets';
 import { lakeAndModel, synthEndpoint } from './fixtures/endpoint';
@@ -547,7 +547,7 @@ describe('validation at synth', () => {
     ['serverless concurrency 0', { compute: EndpointCompute.serverless({ maxConcurrency: 0 }) }, /maxConcurrency is 0: use a whole number from 1 to 200/],
     ['serverless concurrency 201', { compute: EndpointCompute.serverless({ maxConcurrency: 201 }) }, /maxConcurrency is 201/],
     ['provisioned above max', { compute: EndpointCompute.serverless({ maxConcurrency: 5, provisionedConcurrency: 6 }) }, /provisionedConcurrency is 6: use a whole number from 1 to maxConcurrency \(5\)/],
-    ['serverless with data capture', { compute: EndpointCompute.serverless(), dataCapture: { enabled: true } }, /serverless endpoints cannot capture data/],
+    ['serverless with SageMaker\'s data capture', { compute: EndpointCompute.serverless(), dataCapture: { source: CaptureSource.ENDPOINT } }, /serverless endpoints have no SageMaker data capture: use CaptureSource.API/],
     ['zero instances', { compute: EndpointCompute.realTime({ initialInstanceCount: 0 }) }, /initialInstanceCount is 0/],
     ['autoscaling min above max', { compute: EndpointCompute.realTime({ autoScaling: { minCapacity: 3, maxCapacity: 2 } }) }, /maxCapacity is 2: use a whole number of at least minCapacity \(3\)/],
     ['autoscaling target 0', { compute: EndpointCompute.realTime({ autoScaling: { minCapacity: 1, maxCapacity: 2, targetInvocationsPerInstance: 0 } }) }, /targetInvocationsPerInstance is 0/],
@@ -566,8 +566,9 @@ describe('validation at synth', () => {
   });
 
   test('every problem is reported at once', () => {
-    expect(() => synthEndpoint({ compute: EndpointCompute.serverless({ memorySizeMb: 100, maxConcurrency: 500 }), dataCapture: { enabled: true } }))
-      .toThrow(/memorySizeMb is 100[\s\S]*maxConcurrency is 500[\s\S]*cannot capture data/);
+    const compute = EndpointCompute.serverless({ memorySizeMb: 100, maxConcurrency: 500 });
+    expect(() => synthEndpoint({ compute, dataCapture: { source: CaptureSource.API_AND_ENDPOINT } }))
+      .toThrow(/memorySizeMb is 100[\s\S]*maxConcurrency is 500[\s\S]*have no SageMaker data capture/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Algorithm, deploymentTargetProblems, SecureBucket, TrafficShiftingMode } from '@freshet/core';
 import { formatFindings, nagFindings, testStack } from '@freshet/test-utils';
 import { Template } from 'aws-cdk-lib/assertions';
-import { EndpointCompute, ModelEndpoint, ModelSource } from '../src';
+import { CaptureSource, EndpointCompute, ModelEndpoint, ModelSource } from '../src';
 import { stocksSchema } from './fixtures/datasets';
 import { lakeAndModel, synthEndpoint } from './fixtures/endpoint';
 
@@ -69,7 +69,8 @@ describe('a serverless endpoint with a seed model', () => {
 describe('combinations a serverless endpoint cannot serve are refused at synth, naming what to change', () => {
   const serverless = EndpointCompute.serverless();
   test.each([
-    ['SageMaker data capture', () => ({ compute: serverless, dataCapture: { enabled: true } }), /dataCapture\.enabled is true, but serverless endpoints cannot capture data .*use EndpointCompute\.realTime\(\), or turn dataCapture off/],
+    ['SageMaker data capture', () => ({ compute: serverless, dataCapture: { source: CaptureSource.ENDPOINT } }),
+      /dataCapture\.source is ENDPOINT, but serverless endpoints have no SageMaker data capture: use CaptureSource\.API .*, or EndpointCompute\.realTime\(\)/],
     ['A/B variants', (stack: any) => ({ compute: serverless, additionalVariants: [{ variantName: 'b', model: lakeAndModel(stack, 'b').model, initialWeight: 1 }] }),
       /serverless endpoints serve one production variant: remove them .*or use EndpointCompute\.realTime\(\)/],
     ['a shadow variant', (stack: any) => ({ compute: serverless, shadowVariant: { model: lakeAndModel(stack, 'shadow').model } }), /additionalVariants or shadowVariant is set, but serverless/],

@@ -269,6 +269,7 @@ test('shifted capture -> drift job -> metrics -> alarm -> rule -> trigger -> Ret
   const described = await harness.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
   const input = JSON.parse(described.input!);
   expect(input.reason).toBe(`${alarmName}: ${event.detail.state.reason}`);
+  expect(input.alarm).toBe(alarmName);
 
   // That execution, run by the ASL engine on RetrainPipeline's synthesized definition, deploys.
   const aws = new FakeAws({ evaluation: { rmse: 3.2, mae: 2.1, r2: 0.93, rows: 20000 }, currentEndpointConfig: 'ct-stocks-config-serving' }, ENDPOINT);

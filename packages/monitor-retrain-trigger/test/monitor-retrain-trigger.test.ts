@@ -498,6 +498,29 @@ describe('wrong props fail at synth with what to change', () => {
     expect(() => buildLightMonitor(props)).toThrow(message);
   });
 
+  test('a serverless endpoint capturing at the API is monitored from the API\'s capture: same bucket, capture/<endpoint>/, its key', () => {
+    const { monitor, stack } = buildLightMonitor({}, (s, lake) => {
+      const target = endpointTarget(s, lake);
+      return {
+        endpoint: {
+          ...target,
+          serverless: true,
+          encryptionKey: undefined,
+          networkIsolation: false,
+          productionVariants: [{ variantName: 'AllTraffic', initialWeight: 1, serverlessMemorySizeInMb: 2048, serverlessMaxConcurrency: 5 }],
+          dataCapture: undefined,
+          apiCapture: target.dataCapture,
+        },
+      };
+    });
+    const template = Template.fromStack(stack);
+    expect(plannerEnvironment(template)).toMatchObject({ CAPTURE_PREFIX: `capture/${ENDPOINT}/` });
+    expect(monitor.driftMonitor).toBeDefined();
+    // The job may decrypt what the API's capture wrote with the lake key.
+    const decrypt = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(decrypt).toContain('DecryptInputs');
+  });
+
   test('an endpoint without data capture', () => {
     expect(() => buildLightMonitor({}, (s, lake) => ({ endpoint: endpointTarget(s, lake, { dataCapture: undefined }) }))).toThrow(/captures no data.*turn data capture on/);
   });

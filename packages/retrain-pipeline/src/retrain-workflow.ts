@@ -4,7 +4,8 @@
  * EXECUTION INPUT (every field optional; "Apply input defaults" fills them in):
  *   { "dataUri"?: "s3://bucket/prefix/",      // read this snapshot instead of running Extract ('' = extract)
  *     "hyperparameters"?: { "eta": "0.1" },     // merged over the algorithm's (string values)
- *     "reason"?: "drift" }                      // recorded in the model package and notifications (default 'manual')
+ *     "reason"?: "drift",                       // recorded in the model package and notifications (default 'manual')
+ *     "alarm"?: "<alarm name>" }                // the alarm that started the run (MonitorRetrainTrigger); named in the approval notification
  *
  * STATE NAMES (stable; tests and dashboards rely on them), in order:
  *   Read input (Pass) -> Apply input defaults (Pass: $.input, $.run names and URIs, counters)
@@ -24,7 +25,8 @@
  *   -> Passes gate? (Choice) -- no --> Notify rejection (SNS) -> Rejected (Succeed, output $.gate)
  *   -> Register model (aws-sdk sagemaker:createModelPackage, $.modelPackage.arn; Approved without deployTo in
  *        automatic mode, else PendingManualApproval: with deployTo a package is Approved only once it serves)
- *   -> [manual approval: Wait for approval -> Check approval -> Approval decided?
+ *   -> [manual approval: Started by an alarm? -> (Started by alarm | Started otherwise: $.startedBy)
+ *        -> Notify approval needed (SNS: who started the run, the alarm, the package, the metrics) -> Wait for approval -> Check approval -> Approval decided?
  *        Approved -> on; Rejected -> Approval rejected -> Notify rejection;
  *        else Count approval poll -> Approval overdue? -> (Approval timed out -> Withdraw model (sagemaker:updateModelPackage
  *        Rejected, so a late approval cannot make it a champion) -> Notify rejection | Wait for approval)]
@@ -217,7 +219,7 @@ export class RetrainWorkflow extends Construct {
     const readInput = new sfn.Pass(this, 'Read input', {
       comment: 'Keeps the execution input beside the defaults, the algorithm hyperparameters and the run hash',
       parameters: {
-        'defaults': { dataUri: '', hyperparameters: {}, reason: 'manual' },
+        'defaults': { dataUri: '', hyperparameters: {}, reason: 'manual', alarm: '' },
         'given.$': '$',
         'hyperparameters': ctx.boundAlgorithm.hyperparameters,
         'runId.$': '$$.Execution.Name',
@@ -756,7 +758,54 @@ export class RetrainWorkflow extends Construct {
       .when(sfn.Condition.stringEquals('$.approval.status', 'Rejected'), approvalRejected)
       .otherwise(count);
     wait.next(check).next(decided);
-    return wait;
+    return this.notifyApprovalNeeded(wait);
+  }
+
+  /**
+   * Tells the approvers a model waits for them, and what started the run: a run an alarm
+   * started (MonitorRetrainTrigger passes `alarm` and `reason`) says so and names the alarm.
+   */
+  private notifyApprovalNeeded(wait: sfn.IChainable): sfn.IChainable {
+    const { ctx } = this;
+    const notify = this.guard(new tasks.SnsPublish(this, 'Notify approval needed', {
+      topic: ctx.topic,
+      subject: `Retraining of ${ctx.schema.name}: a model waits for approval`,
+      message: sfn.TaskInput.fromObject({
+        'outcome': 'approval-needed',
+        'dataset': ctx.schema.name,
+        'run.$': '$$.Execution.Name',
+        'message.$': '$.startedBy.message',
+        'startedByAlarm.$': '$.startedBy.alarm',
+        'reason.$': '$.input.reason',
+        'modelPackageArn.$': '$.modelPackage.arn',
+        'metrics.$': '$.evaluation.metrics',
+        'approveWithin': ctx.approvalTimeout.toHumanString(),
+        'endpoint': ctx.deployTo?.endpointName ?? null,
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+      taskTimeout: sfn.Timeout.duration(ctx.timeouts.apiCall),
+    }));
+    // Like every task: retried on throttling, else the run fails and says so (nobody would know a model waits).
+    notify.next(wait);
+    const approve = `approve or reject model package {} in SageMaker Model Registry within ${ctx.approvalTimeout.toHumanString()}.`;
+    const byAlarm = new sfn.Pass(this, 'Started by alarm', {
+      parameters: {
+        'message.$': `States.Format('Run {} was started by the alarm {} ({}). Its model passed the gate: ${approve}', $$.Execution.Name, $.input.alarm, $.input.reason, $.modelPackage.arn)`,
+        'alarm.$': '$.input.alarm',
+      },
+      resultPath: '$.startedBy',
+    }).next(notify);
+    const otherwise = new sfn.Pass(this, 'Started otherwise', {
+      parameters: {
+        'message.$': `States.Format('Run {} was started by {}, not by an alarm. Its model passed the gate: ${approve}', $$.Execution.Name, $.input.reason, $.modelPackage.arn)`,
+        // Empty, not null: a path to null is a runtime error in Step Functions' parameters.
+        'alarm': '',
+      },
+      resultPath: '$.startedBy',
+    }).next(notify);
+    return new sfn.Choice(this, 'Started by an alarm?')
+      .when(sfn.Condition.and(sfn.Condition.isString('$.input.alarm'), sfn.Condition.not(sfn.Condition.stringEquals('$.input.alarm', ''))), byAlarm)
+      .otherwise(otherwise);
   }
 
   private deployChain(notifySuccess: sfn.IChainable): sfn.IChainable {

@@ -84,7 +84,7 @@ describe('state graph', () => {
   test('normalizes the execution input with defaults and derives the run names and URIs', () => {
     const def = definitionOf(buildPipeline().stack);
     const read = state(def, 'Read input');
-    expect(read.Parameters.defaults).toEqual({ dataUri: '', hyperparameters: {}, reason: 'manual' });
+    expect(read.Parameters.defaults).toEqual({ dataUri: '', hyperparameters: {}, reason: 'manual', alarm: '' });
     expect(read.Parameters['hash.$']).toBe("States.Hash($$.Execution.Name, 'MD5')");
     const apply = state(def, 'Apply input defaults');
     expect(apply.Parameters['input.$']).toBe('States.JsonMerge($.defaults, $.given, false)');
@@ -443,7 +443,11 @@ describe('gate, register and approval', () => {
     // eslint-disable-next-line @stylistic/max-len
     const def = definitionOf(buildPipeline({ approval: ApprovalMode.MANUAL, approvalTimeout: Duration.hours(1), timeouts: { pollInterval: Duration.minutes(5) } }).stack);
     expect(state(def, 'Register model').Parameters.ModelApprovalStatus).toBe('PendingManualApproval');
-    expect(state(def, 'Register model').Next).toBe('Wait for approval');
+    // First the approvers are told, saying what started the run (an alarm, by name, or not).
+    expect(state(def, 'Register model').Next).toBe('Started by an alarm?');
+    expect(state(def, 'Started by alarm').Next).toBe('Notify approval needed');
+    expect(state(def, 'Started otherwise').Next).toBe('Notify approval needed');
+    expect(state(def, 'Notify approval needed').Next).toBe('Wait for approval');
     expect(state(def, 'Wait for approval')).toMatchObject({ Type: 'Wait', Seconds: 300, Next: 'Check approval' });
     const decided = state(def, 'Approval decided?');
     expect(decided.Choices.map((c: any) => [c.StringEquals, c.Next])).toEqual([['Approved', 'Notify success'], ['Rejected', 'Approval rejected']]);

@@ -124,7 +124,9 @@ class StageReader {
       this.add(stream, 'stream', 'Kinesis stream', [constructOf(stream), mode]);
     }
     for (const delivery of this.of('AWS::KinesisFirehose::DeliveryStream')) {
-      const id = this.add(delivery, 'stream', 'Firehose', [constructOf(delivery), 'GZIP to S3']);
+      // Capture at the API: a DirectPut stream fed by the proxy's log subscription, writing uncompressed JSON Lines.
+      const fromLogs = delivery.properties.DeliveryStreamType === 'DirectPut';
+      const id = this.add(delivery, 'stream', 'Firehose', [constructOf(delivery), fromLogs ? 'proxy log to S3' : 'GZIP to S3']);
       for (const stream of this.of('AWS::Kinesis::Stream')) {
         if (refersTo(flatten(delivery.properties.KinesisStreamSourceConfiguration), stream.logicalId)) this.edge(this.id(stream), id);
       }

@@ -1,11 +1,12 @@
 // A team's own app, as it would write it after `npm install @freshet/...`:
 // machine-sensor readings (neither stocks nor pollution), ingested, curated,
-// loaded into the warehouse, retrained with XGBoost, served behind an API, and
-// monitored: drift or worse accuracy retrains it through its RetrainPipeline.
+// loaded into the warehouse, retrained with XGBoost, served by a serverless endpoint behind an
+// API that captures every request, and monitored from that capture: drift or worse accuracy
+// retrains it through its RetrainPipeline.
 // The monitor is written from @freshet/monitor-retrain-trigger's README alone.
 import { Algorithm, ColumnType, DatasetSchema } from '@freshet/core';
 import { GlueEtl } from '@freshet/glue-etl';
-import { ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
+import { CaptureSource, EndpointCompute, ModelEndpoint, ModelSource } from '@freshet/model-endpoint';
 import { MonitorRetrainTrigger, RetrainTarget } from '@freshet/monitor-retrain-trigger';
 import { RedshiftWarehouse } from '@freshet/redshift-warehouse';
 import { DataExtract, RetrainPipeline, TaskType, TrainingAlgorithm } from '@freshet/retrain-pipeline';
@@ -49,6 +50,10 @@ const endpoint = new ModelEndpoint(stack, 'Endpoint', {
   // No seed model: the first retraining run creates the endpoint.
   model: ModelSource.fromFirstTraining(Algorithm.XGBOOST, { bucket: ingest.lakeBucket }),
   lakeBucket: ingest.lakeBucket,
+  // Pumps report a few times an hour: no instance idling between them.
+  compute: EndpointCompute.serverless({ memorySizeMb: 2048, maxConcurrency: 5 }),
+  // Serverless has no SageMaker capture: the API captures (the default on serverless, spelled out).
+  dataCapture: { source: CaptureSource.API },
 });
 const retrain = new RetrainPipeline(stack, 'Retrain', {
   schema,

@@ -41,6 +41,14 @@ const types = resources.map((r) => r.Type);
 for (const type of ['AWS::Scheduler::Schedule', 'AWS::Events::Rule', 'AWS::StepFunctions::StateMachine']) {
   if (!types.includes(type)) problems.push(`the template has no ${type}`);
 }
+// The serverless endpoint's capture at the API: the proxy's log subscription and the Firehose stream into capture/<endpoint>/.
+for (const type of ['AWS::Logs::SubscriptionFilter', 'AWS::KinesisFirehose::DeliveryStream']) {
+  if (!types.includes(type)) problems.push(`the template has no ${type}: the serverless endpoint does not capture at the API`);
+}
+const monitorCapture = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.CAPTURE_PREFIX);
+if (monitorCapture.length !== 1 || !/^capture\/[^/]+\/$/.test(monitorCapture[0].Properties.Environment.Variables.CAPTURE_PREFIX)) {
+  problems.push('the drift planner does not read capture/<endpoint>/');
+}
 const runtimes = [...new Set(resources.filter((r) => r.Type === 'AWS::Lambda::Function').map((r) => r.Properties.Runtime).filter(Boolean))].sort();
 
 console.log(`  resolved: ${Object.entries(resolved).map(([n, v]) => `${n} ${v}`).join(', ')} (nag packs: cdk-nag ${row.nag === 'v3' ? '3 through Validations' : '2 through Aspects'})`);

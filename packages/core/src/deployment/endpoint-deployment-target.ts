@@ -94,6 +94,13 @@ export interface EndpointDeploymentTarget {
    */
   readonly dataCapture?: EndpointDataCaptureTarget;
   /**
+   * Capture at the prediction API (ModelEndpoint's CaptureSource.API): the same
+   * records and layout as SageMaker's, written by the API's proxy. The workflow
+   * sets nothing for it; monitors read it when there is no `dataCapture`.
+   * @default - no capture at the API
+   */
+  readonly apiCapture?: EndpointDataCaptureTarget;
+  /**
    * The guardrails every update uses (real-time endpoints only).
    * @default - all at once, with no rollback alarms
    */

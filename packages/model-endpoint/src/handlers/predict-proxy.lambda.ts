@@ -15,11 +15,15 @@
  *   the proxy answers 504 ModelTimeout with Retry-After and counts Freshet/PredictProxy ModelTimeouts.
  * - AWAITING_FIRST_MODEL: 'true' when the retraining workflow creates the endpoint; a missing endpoint then
  *   answers 503 FirstModelTraining with Retry-After FIRST_MODEL_RETRY_AFTER_SECONDS (default 300).
+ * - CAPTURE: 'api' to capture every forwarded request and the model's answer at the API
+ *   (CAPTURE_SAMPLING_PERCENT, default 100; CAPTURE_MAX_LINE_BYTES; CAPTURE_DEFAULT_VARIANT): one
+ *   SageMaker data-capture line on stdout per request (predict-proxy/api-capture.ts).
  * - AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: the SDK's own override, for local tests.
  */
 import { randomUUID } from 'node:crypto';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ApiCaptureWriter, loadApiCaptureConfig } from './predict-proxy/api-capture';
 import { mapEndpointError } from './predict-proxy/endpoint-errors';
 import {
   ModelResponseError, NonFinitePrediction, parseAutoGluonCsv, parseDeepArJson, parseXgboostCsv, toCsv, WireFormat,
@@ -27,7 +31,7 @@ import {
 import { emitProxyCount, MODEL_TIMEOUTS_METRIC } from './predict-proxy/proxy-metrics';
 import { compileRecordValidator, FeatureColumn, InvalidRequest, parseJsonBody, RequestLimits, validateDeepAr } from './predict-proxy/request-validation';
 import {
-  createRuntimeClient, DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_ATTEMPTS,
+  createRuntimeClient, DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_MAX_ATTEMPTS, RequestDeadlines,
 } from './predict-proxy/runtime-client';
 
 interface ProxyConfig {
@@ -100,7 +104,11 @@ const validateRecords = compileRecordValidator(config.features, config.target, c
 const contentType = config.format === 'deepar-json' ? 'application/json' : 'text/csv';
 // One client per container: connections and credentials are reused across requests.
 // The caller of a request that still fails gets Retry-After.
-const client = createRuntimeClient(positiveInt('MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS), config.attemptTimeoutMs);
+const deadlines = new RequestDeadlines();
+const client = createRuntimeClient(positiveInt('MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS), config.attemptTimeoutMs, deadlines);
+
+const captureConfig = loadApiCaptureConfig(config.endpointName);
+const capture = captureConfig ? new ApiCaptureWriter(captureConfig) : undefined;
 
 const JSON_HEADERS: Record<string, string> = { 'Content-Type': 'application/json' };
 
@@ -144,11 +152,14 @@ export async function handler(event: APIGatewayProxyEvent, context?: Context): P
   const inferenceId = /^[A-Za-z0-9-]{1,64}$/.test(event?.requestContext?.requestId ?? '') ? event.requestContext.requestId : randomUUID();
   let variant: string | undefined;
   let responseText: string;
+  let responseContentType: string | undefined;
   // The deadline counts from the request's start, and leaves the Lambda time to answer.
   const remainingMs = context?.getRemainingTimeInMillis ? context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS : Infinity;
   const budgetMs = Math.max(0, Math.min(config.deadlineMs - (Date.now() - started), remainingMs));
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), budgetMs);
+  // Registered by inference id rather than passed to send(): see RequestDeadlines.
+  deadlines.set(inferenceId, deadline.signal);
   try {
     const response = await client.send(new InvokeEndpointCommand({
       EndpointName: config.endpointName,
@@ -157,9 +168,10 @@ export async function handler(event: APIGatewayProxyEvent, context?: Context): P
       // Data capture records it, so ground truth sent later joins to this request's predictions.
       InferenceId: inferenceId,
       Body: typeof payload === 'string' ? Buffer.from(payload, 'utf-8') : payload,
-    }), { abortSignal: deadline.signal });
+    }));
     variant = response.InvokedProductionVariant;
     responseText = utf8Text(response.Body);
+    responseContentType = response.ContentType;
   } catch (error) {
     const failure = mapEndpointError(deadline.signal.aborted ? Object.assign(new Error('deadline'), { name: 'AbortError' }) : error, {
       retryAfterSeconds: config.retryAfterSeconds,
@@ -173,7 +185,13 @@ export async function handler(event: APIGatewayProxyEvent, context?: Context): P
     return reply(failure.status, { message: failure.message, error: failure.errorName }, headers);
   } finally {
     clearTimeout(timer);
+    deadlines.delete(inferenceId);
   }
+
+  // Captured as the model answered, before the proxy reads it: SageMaker's capture would hold the same.
+  capture?.capture({
+    inferenceId, requestContentType: contentType, requestBody: payload, responseContentType, responseText, variant, time: new Date(started),
+  });
 
   let predictions: unknown[];
   try {

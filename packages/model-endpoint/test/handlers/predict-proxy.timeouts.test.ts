@@ -102,3 +102,37 @@ describe('predict proxy: a slow model gets the proxy\'s 504, with a JSON body an
       .toThrow('ATTEMPT_TIMEOUT_MS (5000) must not exceed DEADLINE_MS (1000).');
   });
 });
+
+/**
+ * The deadline must not cost every request its SDK middleware cache: the SDK reuses its resolved
+ * middleware stack (`cacheMiddleware`) only for sends without options, so passing the deadline's
+ * abort signal to `send()` rebuilt the whole stack on each request (issue 21: it doubled the
+ * proxy's allocation per request, and the benchmark's p99 followed the extra collections).
+ */
+describe('predict proxy: the deadline keeps the SDK\'s cached middleware', () => {
+  let runtime: SageMakerRuntimeEmulator;
+  beforeAll(async () => {
+    runtime = await startFakeRuntime(() => ({ body: '42\n' }));
+  });
+  afterAll(() => runtime.stop());
+
+  test('20 requests resolve the InvokeEndpoint middleware stack once, and each is still served under its deadline', async () => {
+    // Sets the environment (and checks it loads); the handler below is loaded beside its own spied SDK.
+    loadProxy(runtime, { format: 'xgboost-csv', schema: stocksSchema().toSpec(), ATTEMPT_TIMEOUT_MS: 3000, DEADLINE_MS: 4000 });
+    let handler: ((event: unknown) => Promise<{ statusCode: number }>) | undefined;
+    let resolved: jest.SpyInstance | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const sdk = require('@aws-sdk/client-sagemaker-runtime');
+      resolved = jest.spyOn(sdk.InvokeEndpointCommand.prototype, 'resolveMiddleware');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      handler = require('../../src/handlers/predict-proxy.lambda').handler;
+    });
+    for (let i = 0; i < 20; i++) {
+      expect((await handler!(predictEvent(JSON.stringify(stocksRecords(1)[0])))).statusCode).toBe(200);
+    }
+    expect(runtime.invocations).toHaveLength(20);
+    expect(resolved!).toHaveBeenCalledTimes(1);
+    resolved!.mockRestore();
+  });
+});

@@ -25,7 +25,8 @@ export function loadProxy(
 ): ProxyHandler {
   const { format, schema, ...rest } = env;
   // Limits left over from an earlier test must not leak into this one.
-  for (const knob of ['MAX_INSTANCES', 'MAX_BODY_BYTES', 'MAX_STRING_LENGTH', 'MAX_ATTEMPTS', 'AWAITING_FIRST_MODEL', 'FIRST_MODEL_RETRY_AFTER_SECONDS', 'ATTEMPT_TIMEOUT_MS', 'DEADLINE_MS']) delete process.env[knob];
+  for (const knob of ['MAX_INSTANCES', 'MAX_BODY_BYTES', 'MAX_STRING_LENGTH', 'MAX_ATTEMPTS', 'AWAITING_FIRST_MODEL', 'FIRST_MODEL_RETRY_AFTER_SECONDS', 'ATTEMPT_TIMEOUT_MS', 'DEADLINE_MS',
+    'CAPTURE', 'CAPTURE_SAMPLING_PERCENT', 'CAPTURE_MAX_LINE_BYTES', 'CAPTURE_DEFAULT_VARIANT']) delete process.env[knob];
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDFAKE',

@@ -395,7 +395,7 @@ export class DriftMonitor extends Construct {
       resources: [...new Set([this.scripts.bucket.bucketArn, this.captureBucket.bucketArn])],
       conditions: { StringLike: { 's3:prefix': [this.scripts.s3ObjectKey, this.sharedCode.s3ObjectKey, `${this.capturePrefix}*`] } },
     }));
-    const captureKey = props.endpoint.dataCapture?.kmsKey;
+    const captureKey = (props.endpoint.dataCapture ?? props.endpoint.apiCapture)?.kmsKey;
     const decryptKeys = [...new Set([this.lakeKey, captureKey].filter((k): k is kms.IKey => !!k))];
     if (decryptKeys.length > 0) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'DecryptInputs', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: decryptKeys.map((k) => k.keyArn) }));
@@ -607,7 +607,8 @@ function validateProps(props: DriftMonitorProps): ResolvedProps {
   if (!Number.isInteger(windowHours) || windowHours < hours || windowHours > 24 * 7) {
     throw new Error(`window is ${window.toHumanString()}; give whole hours, at least the interval (${interval.toHumanString()}) and at most 7 days.`);
   }
-  const capture = endpoint.dataCapture;
+  // SageMaker's capture when the endpoint has it (it also holds direct callers), else the prediction API's: same records, same layout.
+  const capture = endpoint.dataCapture ?? endpoint.apiCapture;
   if (!capture) {
     throw new Error(`Endpoint ${endpoint.endpointName} captures no data, so there is nothing to monitor: turn data capture on in its ModelEndpoint.`);
   }

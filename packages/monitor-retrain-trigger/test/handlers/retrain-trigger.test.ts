@@ -31,7 +31,8 @@ describe('the state machine target', () => {
     expect(executions).toHaveLength(1);
     expect(executions[0].name).toMatch(/^alarm-stocks-MaxFeatureDrift-[0-9a-f-]{36}$/);
     const described = await harness.sfn.send(new DescribeExecutionCommand({ executionArn: executions[0].executionArn }));
-    expect(JSON.parse(described.input!)).toEqual({ reason: `stocks-MaxFeatureDrift: ${REASON}` });
+    // The alarm by name too: the run's approval notification says an alarm started it, and which.
+    expect(JSON.parse(described.input!)).toEqual({ reason: `stocks-MaxFeatureDrift: ${REASON}`, alarm: 'stocks-MaxFeatureDrift' });
 
     // Every other event is skipped, logged with its reason and counted; none is dropped.
     const lines = harness.decisions();

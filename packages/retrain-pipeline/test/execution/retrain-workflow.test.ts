@@ -511,7 +511,48 @@ describe('only a model that served becomes champion (issue 20, failure 3)', () =
       });
       expect(aws.registry.packages.map((p) => p.status)).toEqual(['Approved', 'Rejected']);
       expect(callsTo(execution, 'Create model')).toEqual([]);
-      expect(aws.published.map((m) => m.message.outcome)).toEqual(['rejected']);
+      expect(aws.published.map((m) => m.message.outcome)).toEqual(['approval-needed', 'rejected']);
+    });
+
+    test('a run an alarm started: the approval request says so and names the alarm, before the first poll', async () => {
+      const aws = new FakeAws({ evaluation: GOOD_METRICS, currentEndpointConfig: PREVIOUS_CONFIG, champion: CHAMPION, approvalStatuses: ['Approved'] });
+      const alarm = 'freshet-prod-StocksMonitor-MaxFeatureDrift';
+      const reason = `${alarm}: Threshold Crossed: 2 out of the last 3 datapoints were greater than the threshold (0.2).`;
+      const execution = await runStateMachine(manual.definition, {
+        executionName: 'drift-1', input: { reason, alarm }, taskResponses: aws.taskResponses(manual.definition),
+      });
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(execution.visited).toContain('Started by alarm');
+      expect(execution.visited).not.toContain('Started otherwise');
+      // Sent before the workflow waits for the reviewer.
+      expect(execution.visited.indexOf('Notify approval needed')).toBeLessThan(execution.visited.indexOf('Wait for approval'));
+      expect(aws.published.map((m) => m.message.outcome)).toEqual(['approval-needed', 'deployed']);
+      const [request] = aws.published;
+      expect(request.topicArn).toBe(manual.topicArn);
+      expect(request.message).toMatchObject({
+        outcome: 'approval-needed',
+        dataset: 'stocks',
+        run: 'drift-1',
+        startedByAlarm: alarm,
+        reason,
+        modelPackageArn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8',
+        metrics: GOOD_METRICS,
+        endpoint: STOCKS_ENDPOINT,
+      });
+      expect(request.message.message).toBe(`Run drift-1 was started by the alarm ${alarm} (${reason}). Its model passed the gate: approve or reject model package `
+        + 'arn:aws:sagemaker:us-east-1:123456789012:model-package/stocks-models/8 in SageMaker Model Registry within 1 hour.');
+    });
+
+    test('a run the schedule started: the approval request says it was not an alarm, and names no alarm', async () => {
+      const aws = new FakeAws({ evaluation: GOOD_METRICS, currentEndpointConfig: PREVIOUS_CONFIG, champion: CHAMPION, approvalStatuses: ['Approved'] });
+      const execution = await runStateMachine(manual.definition, {
+        executionName: 'weekly-1', input: { reason: 'schedule' }, taskResponses: aws.taskResponses(manual.definition),
+      });
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(execution.visited).toContain('Started otherwise');
+      const [request] = aws.published;
+      expect(request.message).toMatchObject({ outcome: 'approval-needed', startedByAlarm: '', reason: 'schedule' });
+      expect(request.message.message).toMatch(/^Run weekly-1 was started by schedule, not by an alarm\. Its model passed the gate: approve or reject model package .*stocks-models\/8/);
     });
   });
 });
@@ -765,7 +806,7 @@ describe('pollution (DeepAR, registered without an endpoint)', () => {
       expect(checks).toHaveLength(3);
       expect(new Set(checks.map((c) => c.parameters.ModelPackageName))).toEqual(new Set(['arn:aws:sagemaker:us-east-1:123456789012:model-package/pollution-models/2']));
       expect(execution.visited[execution.visited.length - 1]).toBe('Registered');
-      expect(aws.published.map((m) => m.message.outcome)).toEqual(['registered']);
+      expect(aws.published.map((m) => m.message.outcome)).toEqual(['approval-needed', 'registered']);
     });
 
     test('a reviewer\'s rejection ends the run rejected, saying so', async () => {
@@ -773,8 +814,8 @@ describe('pollution (DeepAR, registered without an endpoint)', () => {
       const execution = await runStateMachine(manual.definition, { executionName: 'hourly-3', taskResponses: aws.taskResponses(manual.definition) });
       expect(execution.status).toBe('SUCCEEDED');
       expect(execution.visited.slice(-4)).toEqual(['Approval decided?', 'Approval rejected', 'Notify rejection', 'Rejected']);
-      expect(aws.published).toHaveLength(1);
-      expect(aws.published[0].message).toMatchObject({
+      expect(aws.published).toHaveLength(2);
+      expect(aws.published[1].message).toMatchObject({
         outcome: 'rejected',
         reason: 'a reviewer rejected the model package arn:aws:sagemaker:us-east-1:123456789012:model-package/pollution-models/2',
       });
@@ -788,7 +829,7 @@ describe('pollution (DeepAR, registered without an endpoint)', () => {
       expect(callsTo(execution, 'Check approval')).toHaveLength(60);
       expect(execution.visited.slice(-4)).toEqual(['Approval timed out', 'Withdraw model', 'Notify rejection', 'Rejected']);
       expect(aws.registry.packages.map((p) => p.status)).toEqual(['Rejected']);
-      expect(aws.published[0].message.reason).toMatch(/^nobody approved the model package .* within 1 hour$/);
+      expect(aws.published[1].message.reason).toMatch(/^nobody approved the model package .* within 1 hour$/);
     });
   });
 });

@@ -14,6 +14,7 @@ import { s3ReadCalls, s3WriteCalls } from './s3-uris';
  *   the target's resource policy must let `events.amazonaws.com` in (Lambda, SNS, SQS);
  * - SageMaker models (`AWS::SageMaker::Model`): the execution role reads `ModelDataUrl`;
  *   endpoint configs (`AWS::SageMaker::EndpointConfig`): the model's role writes data capture;
+ * - CloudWatch Logs subscription filters (`AWS::Logs::SubscriptionFilter`) to Firehose: the role puts the matching log events into the stream;
  * - Glue jobs (`AWS::Glue::Job`): the role reads the script and extra files, and the lake prefixes named
  *   by the job's `--*_prefix` arguments (read `--raw_prefix`, write the others), and the catalog tables.
  *
@@ -26,6 +27,11 @@ export function serviceSideCalls(model: PermissionModel): PermissionCall[] {
     const p = resource.properties;
     switch (resource.type) {
       case 'AWS::KinesisFirehose::DeliveryStream': calls.push(...firehoseCalls(model, p, source)); break;
+      case 'AWS::Logs::SubscriptionFilter':
+        if (p.RoleArn && model.hasRole(p.RoleArn) && /:firehose:/.test(String(p.DestinationArn))) {
+          for (const action of ['firehose:PutRecord', 'firehose:PutRecordBatch']) calls.push({ principal: p.RoleArn, action, resource: String(p.DestinationArn), source });
+        }
+        break;
       case 'AWS::IoT::TopicRule': {
         const payload = p.TopicRulePayload ?? {};
         const actions = [...(payload.Actions ?? []), ...(payload.ErrorAction ? [payload.ErrorAction] : [])];

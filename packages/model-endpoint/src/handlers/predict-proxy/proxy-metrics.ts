@@ -19,3 +19,6 @@ export function emitProxyCount(endpointName: string, metric: string, log: (line:
     [metric]: 1,
   }));
 }
+
+/** The metric counting capture records the proxy could not write (too large for a log event, or stdout failed). */
+export const CAPTURE_DROPPED_METRIC = 'CaptureDropped';

@@ -22,8 +22,60 @@ export const DEFAULT_ATTEMPT_TIMEOUT_MS = 11_000;
  */
 export const DEFAULT_DEADLINE_MS = 25_000;
 
-/** A client for the container's lifetime: keep-alive connections and signing keys are reused across requests. */
-export function createRuntimeClient(maxAttempts: number, attemptTimeoutMs: number = DEFAULT_ATTEMPT_TIMEOUT_MS): SageMakerRuntimeClient {
+/** The header InvokeEndpoint carries the request's InferenceId in. */
+const INFERENCE_ID_HEADER = 'x-amzn-sagemaker-inference-id';
+
+/**
+ * The abort signal of each request in flight, by its InferenceId: the client's request
+ * handler gives every attempt of a request its signal.
+ *
+ * Why not `client.send(command, { abortSignal })`: the SDK reuses its resolved middleware
+ * stack (`cacheMiddleware`) only for sends without options, so a per-send signal rebuilds the
+ * whole stack on every request (about 27 KiB more allocated per request, and the young-generation
+ * collections that come with it). Registering the signal here keeps the send option-free.
+ */
+export class RequestDeadlines {
+  private readonly signals = new Map<string, AbortSignal>();
+
+  /** Aborts the attempts of the request with this InferenceId when `signal` aborts. */
+  public set(inferenceId: string, signal: AbortSignal): void {
+    this.signals.set(inferenceId, signal);
+  }
+
+  /** Forgets the request (call it when the send settled). */
+  public delete(inferenceId: string): void {
+    this.signals.delete(inferenceId);
+  }
+
+  /** The signal of the request an HTTP request belongs to, if one was set. */
+  public signalFor(headers: Record<string, string> | undefined): AbortSignal | undefined {
+    if (this.signals.size === 0 || !headers) return undefined;
+    const id = headers[INFERENCE_ID_HEADER];
+    return id === undefined ? undefined : this.signals.get(id);
+  }
+}
+
+type RequestHandler = { handle(request: { headers?: Record<string, string> }, options?: Record<string, unknown>): Promise<unknown> };
+
+/** Passes each attempt the abort signal of its request (RequestDeadlines), if one is set. */
+function abortByDeadline(client: SageMakerRuntimeClient, deadlines: RequestDeadlines): void {
+  const handler = client.config.requestHandler as unknown as RequestHandler;
+  const handle = handler.handle.bind(handler);
+  handler.handle = (request, options) => {
+    const abortSignal = deadlines.signalFor(request.headers);
+    return handle(request, abortSignal ? { ...options, abortSignal } : options);
+  };
+}
+
+/**
+ * A client for the container's lifetime: keep-alive connections and signing keys are reused across requests.
+ * With `deadlines`, each attempt of a request whose InferenceId is registered there is aborted with its signal.
+ */
+export function createRuntimeClient(
+  maxAttempts: number,
+  attemptTimeoutMs: number = DEFAULT_ATTEMPT_TIMEOUT_MS,
+  deadlines?: RequestDeadlines,
+): SageMakerRuntimeClient {
   const client = new SageMakerRuntimeClient({
     maxAttempts,
     // Each attempt fails with a TimeoutError after attemptTimeoutMs (the SDK retries it while attempts remain).
@@ -35,6 +87,7 @@ export function createRuntimeClient(maxAttempts: number, attemptTimeoutMs: numbe
     cacheMiddleware: true,
   });
   client.config.signer = oncePerAuthScheme(client.config.signer);
+  if (deadlines) abortByDeadline(client, deadlines);
   return client;
 }
 

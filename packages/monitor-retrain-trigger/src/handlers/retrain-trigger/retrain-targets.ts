@@ -53,7 +53,8 @@ export class StateMachineTarget implements RetrainTargetApi {
 
   public async start(transition: AlarmTransition): Promise<StartedRun> {
     const name = executionNameFor(transition);
-    const input = JSON.stringify({ reason: transition.reason });
+    // The alarm by name, so the run's notifications (the approval request in Prod) can say an alarm started it.
+    const input = JSON.stringify({ reason: transition.reason, alarm: transition.alarmName });
     if (this.lock) {
       const locked = await this.lock.start(name, input, 'trigger');
       if (locked.started) return { runId: locked.executionArn };

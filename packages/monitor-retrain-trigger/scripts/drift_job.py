@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from freshet_ml.capture import CaptureError, parse_time, payload_format_for, request_layout
 from freshet_ml.errors import DEFAULT_MESSAGE_FILE, JobFailure, report_failure
+from freshet_ml.memory_budget import require_fits, sample_lines_per_byte
 from freshet_ml.predictions import FILE_NAME as PREDICTION_BASELINE
 from freshet_ml.schema import load_schema
 
@@ -30,12 +31,20 @@ from freshet_drift.quality import metric_name, model_quality
 from freshet_drift.report import NOT_ENOUGH_DATA, write_outputs
 from freshet_drift.shards import read_counts, sum_windows, write_counts
 from freshet_drift.verdict import DRIFT, INVALID_SHARE, NULL_SHARE, largest, missing_verdicts, psi_verdict, status_of
-from freshet_drift.window import WindowReader, capture_variants
+from freshet_drift.window import WindowReader, capture_files, capture_variants
 
 ALGORITHMS = ("xgboost", "autogluon", "deepar", "custom")
 TASK_TYPES = ("regression", "binary_classification", "multiclass_classification", "forecasting")
 PROCESSING = Path("/opt/ml/processing")
 DEFAULT_DIRS = {"capture_dir": "capture", "baseline_dir": "baseline", "ground_truth_dir": "ground-truth", "report_dir": "report", "prediction_baseline_dir": "prediction-baseline"}
+# Memory model (bytes), from the README's measurements: the interpreter, pandas and one chunk of typed rows
+# (flat in the window's size); with model quality, each captured record's predictions kept by inference id.
+FIXED_BYTES = 200 << 20
+INFERENCE_BYTES = 300
+DRIFT_REMEDY = (
+    "Set the drift job's jobResources.instanceType to an instance with more memory (ml.m5.2xlarge 32 GiB), "
+    "or shorten the window (hourly windows) so fewer inferences are joined with ground truth."
+)
 #: quality metric -> task type, when neither --task-type nor the prediction baseline says
 METRIC_TASKS = {"rmse": "regression", "mae": "regression", "r2": "regression", "auc": "binary_classification", "wql": "forecasting", "mape": "forecasting"}
 
@@ -169,6 +178,7 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
             raise JobFailure(f"no counts-*.json under --counts-input {args.counts_input}: the counting instances wrote nothing.")
         window = sum_windows(documents, features, prediction_stats)
     else:
+        check_memory(Path(args.capture_dir), ground_truth is not None)
         production, shadow = split_variants(args, Path(args.capture_dir))
         # Only production variants' requests count toward drift and quality; a shadow's answers (and inference ids) stay apart.
         reader = WindowReader(layout, features, prediction_stats, task, start, end, keep_inferences=ground_truth is not None, variants=production)
@@ -211,6 +221,16 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
     report["elapsedSeconds"] = round(time.monotonic() - started, 3)
     write_outputs(report, Path(args.report_dir))
     return report
+
+
+def check_memory(capture: Path, quality: bool) -> None:
+    """Refuse, before reading, a window whose model-quality join would not fit (drift alone keeps only counts)."""
+    files = capture_files(capture)
+    stored = sum(path.stat().st_size for path in files)
+    records = int(stored * (sample_lines_per_byte(files) or 0.0))
+    need = FIXED_BYTES + (records * INFERENCE_BYTES if quality else 0)
+    what = f"the window's capture ({stored / 2**30:,.2f} GiB in {len(files)} file(s), about {records:,} records{', joined with ground truth' if quality else ''})"
+    require_fits("drift job", need, what, DRIFT_REMEDY)
 
 
 def check_shardable(args: argparse.Namespace, payload_format: str, ground_truth: Optional[Path]) -> None:

@@ -79,7 +79,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--series-id-column", default=None, help="deepar: column naming the series (default: schema idColumn)")
     parser.add_argument("--chunk-rows", type=int, default=0, help="xgboost/autogluon: rows read at a time (0: about 750,000 values a chunk)")
     parser.add_argument("--channel-parts", type=int, default=1, help="xgboost/autogluon: files per train and validation channel (>= the training instance count, for sharded channels)")
-    parser.add_argument("--work-dir", default=None, help="xgboost/autogluon: local folder for the typed chunks (default: the system temporary folder)")
+    parser.add_argument("--work-dir", default=None, help="xgboost/autogluon: local folder for the typed chunks (SageMaker /opt/ml/processing/work, else the system temporary folder)")
     return resolve_paths(
         parser,
         parser.parse_args(argv),
@@ -89,6 +89,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
             "baseline_dir": "processing/output/baseline",
             "rejected_dir": "processing/output/rejected",
             "failure_file": "output/message",
+            # On the job's ML storage volume (VolumeSizeInGB), like the inputs; no ProcessingOutput maps it, so it is not uploaded.
+            "work_dir": "processing/work",
         },
         required=("input_dir", "output_dir"),
         output="output_dir",
@@ -236,6 +238,8 @@ def run(args: argparse.Namespace, rejects: RejectLog) -> Dict[str, Any]:
         return run_in_memory(args, schema, files, rejects)
     output_dir = Path(args.output_dir)
     classification = args.task_type in ("binary_classification", "multiclass_classification")
+    if args.work_dir:
+        Path(args.work_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="freshet-preprocess-", dir=args.work_dir) as folder:
         work = Path(folder)
         spilled = spill_snapshot(files, schema, args.input_format, chunk_rows_for(schema, args.chunk_rows), work / "rows", classification)

@@ -8,13 +8,13 @@ fresh process, measuring wall time, CPU time and the process's own peak RSS (``V
 The baseline is today's preprocess as it was before the chunked reader
 (``packages/retrain-pipeline/scripts/tests/legacy/preprocess_v1.py``: one dict per row, the
 whole snapshot in memory), measured in the same run at the sizes it can finish on this machine
-(``--legacy-max-rows``, default 4 million: it needs about 850 bytes a row). The floor is the
+(``--legacy-max-values``, default 16 million values, 4 million stocks rows: it needs about 210 bytes a value). The floor is the
 time and memory of only reading the snapshot's bytes (a Python process that reads the files in
 1 MiB blocks and imports pandas), measured in the same run.
 
 Targets: peak RSS at 16 million rows within 1.5x of that at 1 million (PASS/FAIL printed).
 
-    python scale_bench.py [--sizes 1,4,16] [--wide-rows 1000000] [--legacy-max-rows 4000000] [--work DIR] [--keep]
+    python scale_bench.py [--sizes 1,4,16] [--wide-rows 1000000] [--legacy-max-values 16000000] [--work DIR] [--keep]
 
 The 16-million-row size takes several minutes on a 2-vCPU machine (generation and the job);
 ``--sizes 1,4`` is a quick run.
@@ -182,7 +182,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1,4,16", help="stocks snapshot sizes in millions of rows")
     parser.add_argument("--wide-rows", type=int, default=1_000_000, help="rows of the 50-column table (0: skip)")
-    parser.add_argument("--legacy-max-rows", type=int, default=4_000_000, help="largest snapshot the pre-change preprocess is run on")
+    parser.add_argument("--legacy-max-values", type=int, default=16_000_000,
+                        help="largest snapshot (rows x columns) the pre-change preprocess is run on: it needs about 210 bytes a value")
     parser.add_argument("--work", help="working folder (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
@@ -204,7 +205,7 @@ def main() -> int:
             size_mib = sum(p.stat().st_size for p in folder.iterdir()) / MIB
             f_wall, f_cpu, f_peak = floor(folder, work)
             new = preprocess(PREPROCESS, folder, schema, work / "out", work)
-            old = preprocess(LEGACY, folder, schema, work / "out", work) if rows <= args.legacy_max_rows else None
+            old = preprocess(LEGACY, folder, schema, work / "out", work) if rows * len(schema["columns"]) <= args.legacy_max_values else None
             table.append((label, rows, size_mib, (f_wall, f_cpu, f_peak), new, old))
             print(f"  measured {label}: new {new[0]:.1f} s {new[2]:.0f} MiB" + (f", old {old[0]:.1f} s {old[2]:.0f} MiB" if old else ""), flush=True)
         report(table)

@@ -78,3 +78,24 @@ def test_model_quality_and_deepar_are_not_counted_in_shards(stocks: World, job_c
                     "--counts-output", str(tmp_path / "counts"))  # fmt: skip
     assert run.returncode == 1
     assert "model quality joins the whole window's inferences with ground truth: run one instance" in (tmp_path / "message").read_text()
+
+
+def test_a_window_whose_quality_join_does_not_fit_the_instance_is_refused_before_reading(stocks: World, job_code: Path, tmp_path: Path, monkeypatch) -> None:
+    """Drift alone keeps counts; joining with ground truth keeps every inference: the need grows with the capture's records."""
+    capture = stocks.window("in-distribution").capture
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    monkeypatch.setenv("FRESHET_MEMORY_LIMIT_BYTES", str(200 << 20))
+    run = run_drift(job_code, tmp_path, capture, stocks.baseline, STOCKS_SCHEMA, "autogluon", "--ground-truth-dir", str(labels), "--task-type", "regression")
+    assert run.returncode == 1
+    message = (tmp_path / "message").read_text()
+    assert message.startswith("drift job refused before loading: the window's capture (")
+    assert ", joined with ground truth), which needs about 0.20 GiB of memory; the instance has 0.20 GiB (FRESHET_MEMORY_LIMIT_BYTES)" in message
+    assert "jobResources.instanceType" in message
+    lines = sum(len(p.read_text().splitlines()) for p in capture.rglob("*") if p.is_file())
+    estimated = int(message.split("file(s), about ")[1].split(" records")[0].replace(",", ""))
+    assert abs(estimated - lines) <= 0.1 * lines  # the need follows the capture's records, estimated from its bytes
+    assert not (tmp_path / "report" / "report.json").exists()
+    monkeypatch.setenv("FRESHET_MEMORY_LIMIT_BYTES", str(4 << 30))
+    fits = run_drift(job_code, tmp_path / "fits", capture, stocks.baseline, STOCKS_SCHEMA, "autogluon", "--ground-truth-dir", str(labels), "--task-type", "regression")
+    assert fits.returncode == 0, fits.stderr

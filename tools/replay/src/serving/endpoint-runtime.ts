@@ -106,8 +106,12 @@ export class EndpointRuntime {
     if ('fault' in primary && primary.fault) return { fault: primary.fault };
     const { model } = primary;
     this.served.push({
-      inferenceId, time, endpointName: invocation.endpointName, variantName: model.variantName,
-      modelName: model.modelName, modelPackageArn: model.modelPackageArn,
+      inferenceId,
+      time,
+      endpointName: invocation.endpointName,
+      variantName: model.variantName,
+      modelName: model.modelName,
+      modelPackageArn: model.modelPackageArn,
     });
     const ok = primary as { body: string; contentType: string };
     return { body: ok.body, contentType: ok.contentType, variant: model.variantName };

@@ -44,7 +44,8 @@ describe('the drift monitor: the app\'s state machine, the built planner and pub
     describer = await startEndpointDescriber({
       endpointName: loop.endpointName, configName: 'cfg-1', baselineUri: `s3://${lake}/baselines/run-1/`, deployedAt: START - HOUR, variants: ['AllTraffic'],
     });
-    cloudwatch = new CloudWatchEmulator(() => undefined, (d) => store.put({ namespace: d.namespace, metricName: d.metricName, dimensions: d.dimensions }, d.time, d.value));
+    cloudwatch = new CloudWatchEmulator(() => undefined,
+      (d) => store.put({ namespace: d.namespace, metricName: d.metricName, dimensions: d.dimensions }, d.time, d.value));
     await cloudwatch.start();
     Object.assign(process.env, {
       AWS_REGION: 'us-east-1',

@@ -1,5 +1,5 @@
 import { seededRandom } from '@freshet/test-utils';
-import { featureColumns, History, isNumeric, SchemaColumn } from './history';
+import { History, isNumeric, SchemaColumn } from './history';
 import { Injection, onsetOf, requestsInHour, Scenario } from '../scenario/scenario';
 
 const HOUR = 3_600_000;
@@ -29,7 +29,8 @@ export const UNSEEN_SHARE = 0.2;
  * The scenario's traffic, generated from the history: each hour's requests (the traffic profile,
  * any traffic drop) are rows of the history drawn at random (a seeded generator per hour, so an
  * hour's traffic is the same whatever ran before it), changed by the injections in force:
- * covariate shift (+ stdDevs × the feature's standard deviation in the history), category mix
+ * covariate shift (the history's row nearest the value + stdDevs × the feature's standard deviation, so the
+ * target keeps its relation to the features), category mix
  * (categories drawn with the history's frequencies × the weights; `unseen` categories for
  * UNSEEN_SHARE of the records), concept drift (label × factor + offset), feature null (the share of
  * records with the feature null). Each hour's records are sent as batched API requests of
@@ -45,9 +46,11 @@ export class TrafficGenerator {
 
   readonly batchMinutes: number;
   private readonly cumulative = new Map<string, { categories: string[]; cum: number[] }>();
+  private readonly sortedBy = new Map<string, { v: number; r: string[] }[]>();
 
   constructor(private readonly history: History, private readonly scenario: Scenario, options: { seedRows: number; batchMinutes?: number }) {
-    this.features = featureColumns(history.schema);
+    // The API's record: every schema column but the target (the proxy's contract), the id and event time included.
+    this.features = history.schema.columns.filter((c) => c.name !== history.schema.targetColumn);
     this.targetIndex = history.header.indexOf(history.schema.targetColumn);
     this.pool = history.rows.length > options.seedRows + 1 ? history.rows.slice(options.seedRows) : history.rows;
     this.batchMinutes = options.batchMinutes ?? 60;
@@ -64,7 +67,7 @@ export class TrafficGenerator {
     const perBatch = Math.max(1, Math.round(60 / this.batchMinutes));
     const batches: { clean: TrafficRecord[]; nulls: TrafficRecord[] }[] = Array.from({ length: perBatch }, () => ({ clean: [], nulls: [] }));
     for (let n = 0; n < count; n++) {
-      const record = this.record(this.pool[Math.floor(rng() * this.pool.length)], inForce, rng);
+      const record = this.record(this.pool[Math.floor(rng() * this.pool.length)], inForce, rng, hourStart);
       const batch = batches[Math.floor((n * perBatch) / Math.max(1, count))];
       (record.injectedNull ? batch.nulls : batch.clean).push(record);
     }
@@ -77,17 +80,20 @@ export class TrafficGenerator {
     return out;
   }
 
-  private record(source: string[], inForce: Injection[], rng: () => number): TrafficRecord {
+  private record(source: string[], inForce: Injection[], rng: () => number, time: number): TrafficRecord {
     const header = this.history.header;
     const row = [...source];
     let injectedNull = false;
     for (const injection of inForce) {
       switch (injection.kind) {
         case 'covariate-shift': {
+          // The record the world sends instead: the history's row whose value is nearest the shifted one, so the
+          // shifted traffic keeps the relation of the target to the features (a covariate shift, not a concept drift).
           const i = header.indexOf(injection.feature);
           if (row[i] === '') break;
           const std = this.history.stats[injection.feature]?.std ?? 0;
-          row[i] = String(round(Number(row[i]) + injection.stdDevs * std));
+          const shifted = this.nearest(injection.feature, Number(row[i]) + injection.stdDevs * std);
+          for (let k = 0; k < row.length; k++) row[k] = shifted[k];
           break;
         }
         case 'category-mix': {
@@ -116,12 +122,34 @@ export class TrafficGenerator {
           break;
       }
     }
+    // A record is read when it is sent: its event time is the simulated hour's, not the history's.
+    const eventTime = this.history.schema.eventTimeColumn;
+    if (eventTime) row[header.indexOf(eventTime)] = new Date(time).toISOString();
     const features: TrafficRecord['features'] = {};
     for (const c of this.features) {
       const value = row[header.indexOf(c.name)];
       features[c.name] = value === '' ? null : isNumeric(c) ? Number(value) : c.type === 'boolean' ? value === 'true' : value;
     }
     return { features, label: row[this.targetIndex], row, injectedNull };
+  }
+
+  /** The pool's row whose value of `feature` is nearest `value` (the extremes beyond the history's range). */
+  private nearest(feature: string, value: number): string[] {
+    let sorted = this.sortedBy.get(feature);
+    if (!sorted) {
+      const i = this.history.header.indexOf(feature);
+      sorted = this.pool.filter((r) => r[i] !== '').map((r) => ({ v: Number(r[i]), r })).sort((a, b) => a.v - b.v);
+      this.sortedBy.set(feature, sorted);
+    }
+    let lo = 0;
+    let hi = sorted.length - 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (sorted[mid].v < value) lo = mid + 1;
+      else hi = mid;
+    }
+    const best = lo > 0 && Math.abs(sorted[lo - 1].v - value) < Math.abs(sorted[lo].v - value) ? lo - 1 : lo;
+    return sorted[best].r;
   }
 
   /** A category drawn with the history's frequencies times the injection's weights. */

@@ -67,3 +67,20 @@ test('feature-null nulls its share, concept drift changes the label, and labels 
   const label = Number(batches[0].records[0].label);
   expect(history.rows.some((r) => Math.abs(Number(r[3]) * 2 + 1 - label) < 1e-3)).toBe(true);
 });
+
+test('each request is a new record: the id column gets a fresh id, the event time column the request\'s hour', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-ids-'));
+  const file = path.join(dir, 'readings.csv');
+  fs.writeFileSync(file, `reading_id,machine_id,rpm,vibration,read_at\n${Array.from({ length: 50 }, (_, i) => `r${i},m${i % 3},${1000 + i},${i / 10},2025-12-01T00:00:00Z`).join('\n')}\n`);
+  const readings = readHistory(file, {
+    name: 'readings',
+    targetColumn: 'vibration',
+    idColumn: 'reading_id',
+    eventTimeColumn: 'read_at',
+    columns: [{ name: 'reading_id', type: 'string' }, { name: 'machine_id', type: 'string' }, { name: 'rpm', type: 'int' }, { name: 'vibration', type: 'double' }, { name: 'read_at', type: 'timestamp' }],
+  });
+  const records = new TrafficGenerator(readings, scenario([], { requestsPerHour: 100 }), { seedRows: 10 }).batchesInHour(START + 3 * HOUR)[0].records;
+  expect(new Set(records.map((r) => r.features.reading_id)).size).toBe(records.length);
+  expect(records.some((r) => /^r\d+$/.test(String(r.features.reading_id)))).toBe(false);
+  expect(new Set(records.map((r) => r.features.read_at))).toEqual(new Set([new Date(START + 3 * HOUR).toISOString()]));
+});

@@ -67,7 +67,7 @@ export class TrafficGenerator {
     const perBatch = Math.max(1, Math.round(60 / this.batchMinutes));
     const batches: { clean: TrafficRecord[]; nulls: TrafficRecord[] }[] = Array.from({ length: perBatch }, () => ({ clean: [], nulls: [] }));
     for (let n = 0; n < count; n++) {
-      const record = this.record(this.pool[Math.floor(rng() * this.pool.length)], inForce, rng, hourStart);
+      const record = this.record(this.pool[Math.floor(rng() * this.pool.length)], inForce, rng, hourStart, n);
       const batch = batches[Math.floor((n * perBatch) / Math.max(1, count))];
       (record.injectedNull ? batch.nulls : batch.clean).push(record);
     }
@@ -80,7 +80,7 @@ export class TrafficGenerator {
     return out;
   }
 
-  private record(source: string[], inForce: Injection[], rng: () => number, time: number): TrafficRecord {
+  private record(source: string[], inForce: Injection[], rng: () => number, time: number, n: number): TrafficRecord {
     const header = this.history.header;
     const row = [...source];
     let injectedNull = false;
@@ -122,6 +122,9 @@ export class TrafficGenerator {
           break;
       }
     }
+    // Each request is a new record: a fresh id (a history row's id again would be de-duplicated away by preprocess).
+    const id = this.history.schema.idColumn;
+    if (id) row[header.indexOf(id)] = `replay-${new Date(time).toISOString().slice(0, 13).replace(/[^0-9]/g, '')}-${n}`;
     // A record is read when it is sent: its event time is the simulated hour's, not the history's.
     const eventTime = this.history.schema.eventTimeColumn;
     if (eventTime) row[header.indexOf(eventTime)] = new Date(time).toISOString();

@@ -198,6 +198,8 @@ const replay = new ToolPackage(root, {
 replay.addBins({ 'freshet-replay': 'lib/cli.js' });
 // The tests replay the app's Dev stage: Nx synthesizes it first.
 replay.tryFindObjectFile('package.json')?.addOverride('nx.targets.test.dependsOn', ['build', { projects: ['@freshet/ml-platform'], target: 'synth' }]);
+// The retrain run executor: jobs read and write S3 (moto); the bundles that call SageMaker (drift planner, teardown) get the replay's client.
+replay.addDeps('@aws-sdk/client-s3@^3.1143.0', '@aws-sdk/client-sagemaker@^3.1142.0');
 
 // README examples are whole apps that import sibling packages (rosetta compiles them against
 // the workspace, tools/examples synthesizes them): build those first. Not dependencies, which

@@ -287,3 +287,8 @@ function bundled(fn: AssemblyResource): BundledFunction {
   const environment = fn.properties.Environment?.Variables ?? {};
   return { logicalId: fn.logicalId, bundleDir, handler: String(fn.properties.Handler), environment };
 }
+
+/** A function of the stage with its built bundle (the run executor's Lambda tasks, e.g. the gate). */
+export function bundledFunction(fn: AssemblyResource): BundledFunction {
+  return bundled(fn);
+}

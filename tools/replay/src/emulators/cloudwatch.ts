@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { AlarmState } from '../cloudwatch/alarm-evaluator';
 
 /** What the replay's alarm evaluator holds for one alarm. */
@@ -27,15 +28,27 @@ export class CloudWatchEmulator {
   endpoint = '';
   /** Every DescribeAlarms call: the names asked for (tests and the timeline read them). */
   readonly calls: string[][] = [];
+  /** Datums received through PutMetricData. */
+  puts = 0;
   private server?: http.Server;
 
-  constructor(private readonly alarms: (name: string) => AlarmStatus | undefined) {}
+  /**
+   * @param alarms the evaluator's state of an alarm, by name (DescribeAlarms)
+   * @param onPut receives each datum of a PutMetricData call (the drift publisher's, the planner's), its
+   *   timestamp in epoch ms; without it PutMetricData is refused
+   */
+  constructor(private readonly alarms: (name: string) => AlarmStatus | undefined, private readonly onPut?: (datum: PutDatum) => void) {}
 
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.answer(req, Buffer.concat(chunks).toString('utf8'), res));
+      req.on('end', () => {
+        // The SDK compresses large PutMetricData bodies (request compression, Content-Encoding gzip).
+        const raw = Buffer.concat(chunks);
+        const body = /gzip/.test(String(req.headers['content-encoding'] ?? '')) ? gunzipSync(raw) : raw;
+        this.answer(req, body.toString('utf8'), res);
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -70,6 +83,10 @@ export class CloudWatchEmulator {
 
   private answerJson(target: string, text: string, res: http.ServerResponse): void {
     const operation = target.replace(/^GraniteServiceVersion20100801\./, '');
+    if (operation === 'PutMetricData' && this.onPut) {
+      this.putMetricData(JSON.parse(text || '{}'), res);
+      return;
+    }
     if (operation !== 'DescribeAlarms') {
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'InvalidAction;Sender' });
       res.end(JSON.stringify({ __type: 'com.amazonaws.cloudwatch#InvalidAction', message: `The replay's CloudWatch does not implement ${operation}.` }));
@@ -90,4 +107,37 @@ export class CloudWatchEmulator {
       ...(next ? { NextToken: next } : {}),
     }));
   }
+
+  /** PutMetricData (awsJson1_0): each datum's Value, or its Values (each Count times), at its Timestamp (epoch seconds). */
+  private putMetricData(body: any, res: http.ServerResponse): void {
+    const namespace = String(body.Namespace ?? '');
+    const data: any[] = body.MetricData ?? [];
+    const problem = !namespace ? 'Namespace is required' : data.length > 1000 ? 'at most 1000 MetricData' : undefined;
+    if (problem) {
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'InvalidParameterValue;Sender' });
+      res.end(JSON.stringify({ __type: 'com.amazonaws.cloudwatch#InvalidParameterValueException', message: problem }));
+      return;
+    }
+    for (const d of data) {
+      const time = d.Timestamp === undefined ? Date.now() : typeof d.Timestamp === 'number' ? d.Timestamp * 1000 : Date.parse(d.Timestamp);
+      const dimensions = Object.fromEntries((d.Dimensions ?? []).map((x: any) => [String(x.Name), String(x.Value)]));
+      const values: number[] = d.Value !== undefined ? [Number(d.Value)]
+        : (d.Values ?? []).flatMap((v: number, i: number) => Array.from({ length: Number(d.Counts?.[i] ?? 1) }, () => Number(v)));
+      for (const value of values) this.onPut!({ namespace, metricName: String(d.MetricName), dimensions, time, value, unit: d.Unit });
+    }
+    this.puts += data.length;
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+    res.end('{}');
+  }
+}
+
+/** One datum PutMetricData stored. */
+export interface PutDatum {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Record<string, string>;
+  /** Epoch ms. */
+  readonly time: number;
+  readonly value: number;
+  readonly unit?: string;
 }

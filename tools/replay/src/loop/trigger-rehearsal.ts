@@ -21,7 +21,7 @@ const REGION = 'us-east-1';
 /** One entry of timeline.json: a decision or a state change, at its simulated time, with its reason. */
 export interface TimelineEntry {
   readonly time: string;
-  readonly kind: 'alarm' | 'trigger' | 'start-guard' | 'run-lock' | 'run-started' | 'run-ended';
+  readonly kind: 'alarm' | 'trigger' | 'start-guard' | 'run-lock' | 'run-started' | 'run-ended' | 'model-serving' | 'drift-window' | 'traffic';
   readonly [field: string]: unknown;
 }
 
@@ -49,9 +49,9 @@ export interface RehearsalResult {
  * README); each retrain run lasts `retrainHours` and fails while a
  * training-fails injection has runs left (a stand-in for the state machine).
  */
-export async function rehearseTrigger(app: AppModel, loop: LoopModel, scenario: Scenario): Promise<RehearsalResult> {
+export async function rehearseTrigger(app: AppModel, loop: LoopModel, scenario: Scenario, hooks?: DataPathHooks): Promise<RehearsalResult> {
   const dataPath = scenario.injections.filter((i) => DATA_PATH_KINDS.includes(i.kind));
-  if (dataPath.length > 0) {
+  if (dataPath.length > 0 && !hooks) {
     throw new RefusalError(`The scenario injects ${[...new Set(dataPath.map((i) => i.kind))].join(', ')}, which need the data path (serving, capture, the drift job); `
       + 'this build of the replay does not run it yet. Rehearse the alarms, the trigger and the start guard with metric-level injections.');
   }
@@ -68,7 +68,10 @@ export async function rehearseTrigger(app: AppModel, loop: LoopModel, scenario: 
   await sfn.start();
   // What the alarm evaluator holds for each watched alarm; the trigger reads it through DescribeAlarms.
   const statuses = new Map<string, AlarmStatus>(loop.watchedAlarms.map((a) => [a.logicalId, { state: 'INSUFFICIENT_DATA', reason: 'the replay started', since: start }]));
-  const cloudwatch = new CloudWatchEmulator((name) => statuses.get(name));
+  // The data path's publisher and planner put their datums here; the alarms read them.
+  const store = new MetricStore();
+  const cloudwatch = new CloudWatchEmulator((name) => statuses.get(name),
+    (d) => store.put({ namespace: d.namespace, metricName: d.metricName, dimensions: d.dimensions }, d.time, d.value));
   await cloudwatch.start();
   const moto = await startMotoServer();
   const restoreDate = installSimulatedDate(() => clock.now);
@@ -85,7 +88,9 @@ export async function rehearseTrigger(app: AppModel, loop: LoopModel, scenario: 
       AWS_ENDPOINT_URL_SFN: sfn.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: moto.endpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
-      AWS_MAX_ATTEMPTS: '1',
+      // The data path's handlers talk to several local servers under load: the SDK's default retry of transient
+      // socket errors (3 attempts), as in Lambda. The rehearsal alone keeps 1, so an emulator's error surfaces.
+      AWS_MAX_ATTEMPTS: hooks ? '3' : '1',
     };
     const resources = app.stacks.flatMap((s) => s.resources);
     const tables = new Map<string, string>();
@@ -186,6 +191,10 @@ export async function rehearseTrigger(app: AppModel, loop: LoopModel, scenario: 
     let running = 0;
     let maxConcurrentRuns = 0;
     sfn.onStart = (execution) => {
+      if (hooks) {
+        onRealRun(execution);
+        return;
+      }
       const reason = String(JSON.parse(execution.input).reason ?? '');
       const run = { name: execution.name, reason, start: clock.now, status: 'RUNNING' as string, end: undefined as number | undefined };
       runs.push(run);
@@ -208,8 +217,31 @@ export async function rehearseTrigger(app: AppModel, loop: LoopModel, scenario: 
       }, 10);
     };
 
+    // A run of the real retrain workflow (the data path): it runs at its start on the labels landed by then; its
+    // simulated duration decides when the execution ends and its status change is sent.
+    const onRealRun = (execution: Execution) => {
+      const reason = String(JSON.parse(execution.input).reason ?? '');
+      const run = { name: execution.name, reason, start: clock.now, status: 'RUNNING' as string, end: undefined as number | undefined };
+      runs.push(run);
+      running++;
+      maxConcurrentRuns = Math.max(maxConcurrentRuns, running);
+      record({ kind: 'run-started', run: execution.name, reason, running });
+      const started = statusChange(execution);
+      clock.at(clock.now, `${execution.name} RUNNING`, () => runAll(deliver(started, { via: 'run-started' })), 5);
+      clock.at(clock.now, `run ${execution.name}`, async () => {
+        const outcome = await hooks!.runRetrain(execution, run.start);
+        clock.at(run.start + Math.max(1000, outcome.durationMs), `end ${execution.name}`, async () => {
+          sfn.finish(execution.executionArn, outcome.status);
+          run.status = outcome.status;
+          run.end = clock.now;
+          running--;
+          record({ kind: 'run-ended', run: execution.name, status: outcome.status, ...outcome.entry });
+          await hooks!.afterRun?.(execution.name, outcome);
+          await runAll(deliver(statusChange(execution), { via: 'run-end' }));
+        }, 10);
+      }, 6);
+    };
     // The drift monitor's datapoints: one per watched metric at each drift window end (the publisher's timestamp).
-    const store = new MetricStore();
     const level = (metric: string, time: number): number => {
       const inForce = scenario.injections.filter((i) => i.kind === 'metric-level' && i.metric === metric && time >= onsetOf(scenario, i)).pop() as Extract<Injection, { kind: 'metric-level' }> | undefined;
       return inForce ? inForce.value : scenario.baselineLevels[metric] ?? 0;
@@ -229,11 +261,13 @@ export async function rehearseTrigger(app: AppModel, loop: LoopModel, scenario: 
       const period = alarm.periodSeconds * 1000;
       for (let t = start + period; t < end; t += period) periodEnds.add(t);
     }
-    const ticks = [...new Set([...driftTimes, ...scheduled.keys(), ...periodEnds])].sort((a, b) => a - b);
+    const ticks = [...new Set([...driftTimes, ...scheduled.keys(), ...periodEnds, ...(hooks?.ticks(start, end) ?? [])])].sort((a, b) => a - b);
 
     for (const t of ticks) {
       clock.at(t, 'tick', async () => {
-        if (driftTimes.has(t)) {
+        if (hooks) {
+          await hooks.onTick(t, { driftTick: driftTimes.has(t), record, at: (time, label, run) => clock.at(time, label, run, 20) });
+        } else if (driftTimes.has(t)) {
           const windowEnd = Math.floor(t / HOUR) * HOUR;
           for (const alarm of loop.watchedAlarms) store.put(alarm, windowEnd, level(alarm.metricName, t));
         }
@@ -327,4 +361,24 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
     process.stdout.write = write;
     console.log = log;
   }
+}
+
+/**
+ * What the data path adds to the rehearsal (src/loop/data-path-replay.ts): its own ticks (traffic hours), the work
+ * at each tick (traffic, the drift monitor: its publisher's PutMetricData reaches the rehearsal's CloudWatch, whose
+ * alarms read it), and the real retrain run in place of the stand-in.
+ */
+export interface DataPathHooks {
+  /** Times (epoch ms) the data path needs the clock at, besides the rehearsal's. */
+  ticks(start: number, end: number): number[];
+  /** At each tick, before alarms are evaluated; `driftTick` when the drift schedule fires then. */
+  onTick(t: number, context: {
+    driftTick: boolean;
+    record: (entry: Omit<TimelineEntry, 'time'>) => void;
+    at: (time: number, label: string, run: () => Promise<void> | void) => void;
+  }): Promise<void>;
+  /** Runs an execution the trigger or the guard started, at its start. */
+  runRetrain(execution: Execution, startTime: number): Promise<{ status: 'SUCCEEDED' | 'FAILED'; durationMs: number; entry: Record<string, unknown> }>;
+  /** After a run's end (before its status change is sent): switch what serves. */
+  afterRun?(name: string, outcome: { status: 'SUCCEEDED' | 'FAILED'; durationMs: number; entry: Record<string, unknown> }): Promise<void>;
 }

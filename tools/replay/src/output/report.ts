@@ -9,7 +9,7 @@ const LEFT = 170;
 const RIGHT = 20;
 
 /** report.html: SVG charts over the simulated time, one row per concern, days on the x axis. */
-export function renderReport(loop: LoopModel, scenario: Scenario, result: RehearsalResult, summary: Summary): string {
+export function renderReport(loop: LoopModel, scenario: Scenario, result: RehearsalResult, summary: Summary, dataPathCharts?: string): string {
   const x = (t: number) => LEFT + ((t - result.start) / (result.end - result.start)) * (W - LEFT - RIGHT);
   const days = Math.round((result.end - result.start) / DAY);
   const axis = (h: number) => Array.from({ length: days + 1 }, (_, d) => {
@@ -60,13 +60,14 @@ export function renderReport(loop: LoopModel, scenario: Scenario, result: Rehear
   return `<!doctype html><html><head><meta charset="utf-8"><title>freshet-replay: ${esc(scenario.name)}</title>
 <style>body{font-family:sans-serif;margin:24px;color:#222}h2{font-size:15px;margin:18px 0 4px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}.note{color:#555;font-size:13px}</style></head><body>
 <h1>${esc(loop.monitorId)}: ${esc(scenario.name)}</h1>
-<p class="note">${days} simulated days from ${esc(scenario.start)}. Trigger rehearsal: the app's alarms, rules and schedules (the trigger's retry rule too), retrain trigger, start guard and run lock ran as built on the simulated clock;
+${dataPathCharts === undefined ? `<p class="note">${days} simulated days from ${esc(scenario.start)}. Trigger rehearsal: the app's alarms, rules and schedules (the trigger's retry rule too), retrain trigger, start guard and run lock ran as built on the simulated clock;
 the drift values are the scenario's metric-level injections and each run lasts ${scenario.retrainHours} h (stand-ins, see the README). PSI per feature, null share, serving model version and model error
-are not charted: this build does not run the data path.</p>
+are not charted: this build does not run the data path.</p>` : `<p class="note">${days} simulated days from ${esc(scenario.start)}. The whole loop as built: traffic through the predict proxy to the serving model's own inference code, capture, the drift monitor's state machine, planner, drift job and publisher, the app's alarms, rules, trigger and start guard, and the real retrain workflow (see the README for what is emulated).</p>`}
 <table><tr><th>injection</th><th>from day</th><th>to alarm (h)</th><th>to retrain start (h)</th><th>to new model (h)</th></tr>${rows}</table>
 <p>False alarms: ${summary.falseAlarms}. Retrains started: ${summary.retrainsStarted}. Most runs at once: ${summary.maxConcurrentRuns}.
 Starts skipped: ${esc(summary.startsSkipped.map((s) => `${s.by} ${s.reason} ×${s.count}`).join(', ') || 'none')}.</p>
 ${charts.join('\n')}
+${dataPathCharts ?? ''}
 </body></html>`;
 }
 

@@ -33,8 +33,11 @@ export function loadBundledHandler(fn: BundledFunction, environment: Record<stri
         return require(id);
       }
     };
-    new Function('exports', 'require', 'module', '__filename', '__dirname', fs.readFileSync(entry, 'utf8'))(
-      module.exports, bundleRequire, module, entry, path.dirname(entry));
+    // A bundle's dynamic imports of Node's built-ins (the SDK's HTTP handler loads node:http lazily) go through require:
+    // the same modules, and a test runner's sandbox refuses import() in evaluated code.
+    const source = fs.readFileSync(entry, 'utf8').replace(/\bimport\((["'])(node:[a-z_/]+)\1\)/g, '__replayImport($1$2$1)');
+    new Function('exports', 'require', 'module', '__filename', '__dirname', '__replayImport', source)(
+      module.exports, bundleRequire, module, entry, path.dirname(entry), async (id: string) => bundleRequire(id));
     const loaded = module.exports as Record<string, any>;
     const handler = loaded[exportName];
     if (typeof handler !== 'function') throw new Error(`${fn.logicalId}'s bundle ${entry} exports no ${exportName}.`);

@@ -133,8 +133,8 @@ class RunContext {
     this.now += ms;
   }
 
-  step(state: string, resource: string, durationMs: number): void {
-    this.steps.push({ state, resource, startTime: this.now, durationMs });
+  step(state: string, resource: string, durationMs: number, wallMs?: number): void {
+    this.steps.push({ state, resource, startTime: this.now, durationMs, wallMs });
     this.now += durationMs;
   }
 }
@@ -178,7 +178,7 @@ function handlerFor(resource: string, h: HandlerContext): Handler | undefined {
   const job = (run: (p: any) => Promise<JobResult>): Handler => async (p, state) => {
     try {
       const result = await run(p);
-      h.context.step(state, resource, result.durationMs);
+      h.context.step(state, resource, result.durationMs, result.wallMs);
       return result.response;
     } catch (error) {
       if (!(error instanceof JobFailedError)) throw error;

@@ -58,6 +58,8 @@ export interface RunStep {
   /** Simulated epoch ms. */
   readonly startTime: number;
   readonly durationMs: number;
+  /** Wall-clock ms a local job took on this machine (reporting only; never asserted on). */
+  readonly wallMs?: number;
 }
 
 export interface RetrainRunOutcome {

@@ -28,7 +28,7 @@ describe('the retrain run executor on the Dev stage (stocks, AutoGluon, the Reds
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  test('the first training fits AutoGluon on the stocks the warehouse holds, within its time_limit, and the new endpoint serves it', async () => {
+  test('the first training fits AutoGluon on the stocks the warehouse holds, with its time_limit, and the gate decides on it: deployed when it passes', async () => {
     if (!fs.existsSync(AUTOGLUON_PYTHON)) {
       throw new Error(`${AUTOGLUON_PYTHON} is missing: run bash tools/scripts/autogluon-venv.sh (or set FRESHET_AUTOGLUON_PYTHON).`);
     }
@@ -38,8 +38,8 @@ describe('the retrain run executor on the Dev stage (stocks, AutoGluon, the Reds
     const sagemaker = new SageMakerEmulator(() => T0);
     await sagemaker.start();
     try {
-      // 1,000 ticks labelled one a minute from T0: all of them by T0 + 24 h.
-      const labelled = stocksStore(T0, 60_000, 1000);
+      // 5,000 ticks (60 tickers) labelled one every 15 s from T0: all of them by T0 + 24 h.
+      const labelled = stocksStore(T0, 15_000, 5000);
       const runner = await createRetrainRunner(app, loop, {
         sagemaker, s3Endpoint: moto.endpoint, labelled, python: PYTHON, autogluonPython: AUTOGLUON_PYTHON, workDir, clock: () => T0,
       });
@@ -47,24 +47,43 @@ describe('the retrain run executor on the Dev stage (stocks, AutoGluon, the Reds
       const start = T0 + 24 * HOUR;
       const outcome = await runner.run({ executionName: 'dev-1', executionArn: `${arn.replace(':stateMachine:', ':execution:')}:dev-1`, input: { reason: 'drift' }, startTime: start });
       expect({ status: outcome.status, error: outcome.error, cause: outcome.cause?.slice(0, 2000) }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
-      expect(outcome.visited).toEqual(expect.arrayContaining(['Extract', 'Unload snapshot: Execute', 'Unload snapshot: Done', 'Use extracted data', 'Train', 'Gate', 'Create endpoint', 'Approve model', 'Deployed']));
-      // The extract unloaded the rows the warehouse held at the run's (simulated) time, where the app's UNLOAD said.
+      expect(outcome.visited).toEqual(expect.arrayContaining(['Extract', 'Unload snapshot: Execute', 'Unload snapshot: Done', 'Use extracted data', 'Train',
+        'Transform test channel', 'Evaluate', 'Gate']));
       const train = outcome.steps!.find((s) => s.state === 'Train')!;
       // Its simulated duration: the job's start-up plus the time budget AutoGluon was given (the app's timeLimit, 30 min).
       expect(train.durationMs).toBe(5 * 60_000 + 30 * 60_000);
-      const deployed = outcome.deployed!;
-      expect(deployed).toMatchObject({ endpointName: loop.endpointName, algorithm: 'autogluon', role: 'production' });
-      expect(fs.existsSync(path.join(deployed.modelDir, 'code', 'inference.py'))).toBe(true);
-      expect(fs.existsSync(path.join(deployed.modelDir, 'predictor'))).toBe(true);
-      expect(outcome.gate).toMatchObject({ passed: true });
-      expect(outcome.gate!.candidate).toBeLessThanOrEqual(5);
+      // The gate decides on the metric evaluate.py computed from the model's own predictions: the Dev gate is RMSE <= 5.
+      const gate = outcome.gate!;
+      expect(gate.reason).toMatch(/there is no approved champion|misses the threshold 5/);
+      expect(gate.passed).toBe(gate.candidate! <= 5);
+      if (gate.passed) {
+        expect(outcome.visited).toEqual(expect.arrayContaining(['Register model', 'Create endpoint', 'Approve model', 'Deployed']));
+        const deployed = outcome.deployed!;
+        expect(deployed).toMatchObject({ endpointName: loop.endpointName, algorithm: 'autogluon', role: 'production' });
+        expect(fs.existsSync(path.join(deployed.modelDir, 'code', 'inference.py'))).toBe(true);
+        expect(fs.existsSync(path.join(deployed.modelDir, 'predictor'))).toBe(true);
+      } else {
+        expect(outcome.visited).toEqual(expect.arrayContaining(['Notify rejection', 'Rejected']));
+        expect(sagemaker.endpointNames()).toEqual([]);
+      }
       // Reported, never asserted on: the wall time of the run on this machine.
       process.stderr.write(`Dev stocks AutoGluon run: wall ${(outcome.wallMs! / 1000).toFixed(1)} s, simulated ${(outcome.durationMs / 60_000).toFixed(1)} min, `
-        + `rmse ${outcome.gate!.candidate}; training job wall ${(train.wallMs! / 1000).toFixed(1)} s\n`);
+        + `gate: ${outcome.gate!.reason}; training job wall ${(train.wallMs! / 1000).toFixed(1)} s\n`);
     } finally {
       await sagemaker.stop();
     }
   }, 1_500_000);
+
+  test('a loop that trains with DeepAR is refused, with the reason, before anything runs', async () => {
+    const app = readApp(DEV_APP, 'Dev');
+    const loop = chooseLoop(app, 'pollution', PYTHON, { training: false });
+    const sagemaker = new SageMakerEmulator(() => T0);
+    const labelled = stocksStore(T0, 1, 1);
+    const attempt = createRetrainRunner(app, loop, { sagemaker, s3Endpoint: moto.endpoint, labelled, python: PYTHON, workDir, clock: () => T0 });
+    await expect(attempt).rejects.toThrow(RefusalError);
+    await expect(attempt).rejects.toThrow(/PollutionMonitor trains with SageMaker's built-in DeepAR .* the replay never fakes a model/);
+    expect(sagemaker.calls).toEqual([]);
+  });
 
   test('a Task whose resource has no service in the replay is refused before anything runs, naming the state', async () => {
     const edited = editedCopy(DEV_APP, (template) => {

@@ -25,7 +25,10 @@ export interface RetrainRunnerOptions {
   readonly autogluonPython?: string;
   /** Where jobs lay out their containers and models are extracted. */
   readonly workDir: string;
-  /** The replay's simulated clock (the emulator's clock between runs). */
+  /**
+   * The replay's simulated clock. A run's own time is its startTime plus its steps (the emulator follows it during
+   * the run and goes back to its own clock after); kept for callers that build the emulator from it.
+   */
   readonly clock: () => number;
 }
 
@@ -44,6 +47,10 @@ type ServiceHandler = (parameters: any, state: string) => Promise<unknown>;
 export async function createRetrainRunner(app: AppModel, loop: LoopModel, options: RetrainRunnerOptions): Promise<RetrainRunner> {
   const machine = loop.retrainStateMachine;
   if (!machine) throw new RefusalError(`${loop.monitorId} retrains through ${loop.targetKind}: the run executor needs a RetrainPipeline state machine.`);
+  if (loop.flavour === 'deepar') {
+    throw new RefusalError(`${loop.monitorId} trains with SageMaker's built-in DeepAR (${loop.trainingImage}), which runs only inside SageMaker's `
+      + 'container: no local equivalent exists, and the replay never fakes a model.');
+  }
   const resources = app.stacks.flatMap((s) => s.resources);
   const imports = assemblyImports(app.stacks);
   const definition = synthesizedDefinition(stackTemplate(machine.stack), machine.logicalId, { imports, stackName: machine.stack.stackName });
@@ -67,7 +74,7 @@ export async function createRetrainRunner(app: AppModel, loop: LoopModel, option
 
   return {
     async run(request: RetrainRunRequest): Promise<RetrainRunOutcome> {
-      const wallStart = Date.now();
+      const wallStart = performance.now();
       context.begin(request.startTime);
       const restoreClock = sagemaker.useClock(() => context.now);
       if (request.failTraining) jobs.failNextTraining = 'InternalServerError: the scenario fails this training job (training-fails injection)';
@@ -107,7 +114,7 @@ export async function createRetrainRunner(app: AppModel, loop: LoopModel, option
           rolledBack: execution.visited.includes('Deployment rolled back'),
           notifications: context.notifications,
           steps: context.steps,
-          wallMs: Date.now() - wallStart,
+          wallMs: Math.round(performance.now() - wallStart),
         };
       } finally {
         jobs.failNextTraining = undefined;

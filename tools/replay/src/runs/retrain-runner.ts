@@ -1,6 +1,8 @@
 import { AssemblyResource } from '@freshet/cost';
-import { AslDefinition, collectStates, FakeServiceError, runStateMachine, synthesizedDefinition, TaskFake } from '@freshet/test-utils';
-import { assemblyImports, stackTemplate, uploadAssets } from './assembly';
+import {
+  assemblyTemplates, AslDefinition, collectStates, FakeServiceError, resolveTemplates, runStateMachine, synthesizedDefinition, TaskFake,
+} from '@freshet/test-utils';
+import { uploadAssets } from './assembly';
 import { LabelledStore, RetrainRunner, RetrainRunOutcome, RetrainRunRequest, RunNotification, RunStep } from './types';
 import { AppModel, bundledFunction, LoopModel } from '../app/app-model';
 import { RefusalError } from '../app/capabilities';
@@ -52,8 +54,11 @@ export async function createRetrainRunner(app: AppModel, loop: LoopModel, option
       + 'container: no local equivalent exists, and the replay never fakes a model.');
   }
   const resources = app.stacks.flatMap((s) => s.resources);
-  const imports = assemblyImports(app.stacks);
-  const definition = synthesizedDefinition(stackTemplate(machine.stack), machine.logicalId, { imports, stackName: machine.stack.stackName });
+  // The stage's templates resolved as the IAM harness resolves them (each stack's account and region, exports across
+  // stacks), so the ARNs the state machine sends are the ones its policies name.
+  const resolved = resolveTemplates(assemblyTemplates(machine.stack.assemblyDir, false)).find((t) => t.name === machine.stack.artifactId);
+  if (!resolved) throw new Error(`The cloud assembly ${machine.stack.assemblyDir} has no stack ${machine.stack.artifactId}.`);
+  const definition = synthesizedDefinition(resolved.template, machine.logicalId, resolved.options);
   const s3 = new S3Store(options.s3Endpoint);
   const sagemaker = options.sagemaker;
   const jobs = new LocalJobs({ s3, sagemaker, workDir: options.workDir, python: options.python, autogluonPython: options.autogluonPython });
@@ -114,6 +119,7 @@ export async function createRetrainRunner(app: AppModel, loop: LoopModel, option
           rolledBack: execution.visited.includes('Deployment rolled back'),
           notifications: context.notifications,
           steps: context.steps,
+          calls: execution.calls,
           wallMs: Math.round(performance.now() - wallStart),
         };
       } finally {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates .venv-autogluon with autogluon.tabular (tools/replay/requirements-autogluon.txt, every pin), for the
-# replay's AutoGluon training and transform jobs (freshet-replay --autogluon-python .venv-autogluon/bin/python).
+# replay's AutoGluon training and transform jobs (the run executor's autogluonPython: .venv-autogluon/bin/python).
 # Its own venv: autogluon 1.1.1 needs numpy < 2, the job scripts' .venv pins numpy 2.1.0. Re-installs only
 # when the requirements file changes.
 set -euo pipefail

@@ -8,3 +8,9 @@ export * from './clock/simulated-clock';
 export * from './events/event-pattern';
 export * from './scenario/scenario';
 export { main } from './cli';
+// The retrain run executor (issue 20's retrain side).
+export * from './runs/types';
+export * from './runs/retrain-runner';
+export * from './emulators/sagemaker';
+export * from './jobs/local-jobs';
+export * from './warehouse/unload';

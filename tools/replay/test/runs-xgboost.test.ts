@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MotoServer, startMotoServer } from '@freshet/test-utils';
+import { MotoServer, PermissionLedger, PermissionModel, startMotoServer } from '@freshet/test-utils';
 import { PYTHON, synthConsumerApp } from './helpers';
 import { sensorsStore } from './runs-fixtures';
 import { AppModel, LoopModel, readApp, stateMachineArn } from '../src/app/app-model';
@@ -26,10 +26,12 @@ describe('the retrain run executor on the consumer app (XGBoost)', () => {
   let runner: RetrainRunner;
   let workDir: string;
   let runs = 0;
+  let cdkOut: string;
   const outcomes: Record<string, RetrainRunOutcome> = {};
-  const run = (startTime: number, extra: { input?: unknown; failTraining?: boolean; rollBackDeployment?: boolean } = {}) => {
+  const all: RetrainRunOutcome[] = [];
+  const run = async (startTime: number, extra: { input?: unknown; failTraining?: boolean; rollBackDeployment?: boolean } = {}) => {
     const name = `run-${++runs}`;
-    return runner.run({
+    const outcome = await runner.run({
       executionName: name,
       executionArn: `${stateMachineArn(loop.retrainStateMachine!.logicalId).replace(':stateMachine:', ':execution:')}:${name}`,
       input: extra.input ?? { reason: 'drift' },
@@ -37,13 +39,17 @@ describe('the retrain run executor on the consumer app (XGBoost)', () => {
       failTraining: extra.failTraining,
       rollBackDeployment: extra.rollBackDeployment,
     });
+    all.push(outcome);
+    return outcome;
   };
 
   beforeAll(async () => {
-    app = readApp(synthConsumerApp());
+    cdkOut = synthConsumerApp();
+    app = readApp(cdkOut);
     loop = chooseLoop(app, undefined, PYTHON);
     moto = await startMotoServer();
-    sagemaker = new SageMakerEmulator(() => T0);
+    // The app's own account and region (its stack's environment), so the emulator's ARNs are those its policies name.
+    sagemaker = new SageMakerEmulator(() => T0, { account: '210987654321', region: 'eu-central-1' });
     await sagemaker.start();
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runs-xgboost-'));
     // A reading every 2 minutes from T0: 720 labelled by T0 + 24 h.
@@ -141,6 +147,25 @@ describe('the retrain run executor on the consumer app (XGBoost)', () => {
     expect(outcome.notifications!.map((n) => JSON.parse(n.message).outcome)).toEqual(['failed']);
     expect(sagemaker.servingModels(loop.endpointName)[0].modelName).toBe(before);
   }, 600_000);
+
+  test('6. every call the runs made is allowed by the synthesized IAM of the state machine\'s role (and the roles it passes)', async () => {
+    expect(all.length).toBeGreaterThanOrEqual(6);
+    const model = PermissionModel.fromAssembly(cdkOut, { account: '210987654321', region: 'eu-central-1', partition: 'aws' });
+    const ledger = new PermissionLedger('replay retrain runs (consumer app)');
+    const role = loop.retrainStateMachine!.properties.RoleArn['Fn::GetAtt'][0];
+    for (const outcome of all) await ledger.evaluateRun(model, { calls: outcome.calls! }, role);
+    process.stderr.write(`${ledger.summary()}\n`);
+    // Reported, never asserted on: each run's simulated duration and wall time on this machine.
+    process.stderr.write(all.map((o, i) => `run-${i + 1} ${o.status}${o.gate ? ` gate ${o.gate.passed}` : ''}: simulated ${(o.durationMs / 60_000).toFixed(1)} min, `
+      + `wall ${(o.wallMs! / 1000).toFixed(1)} s`).join('\n') + '\n');
+    expect(ledger.denials()).toBe('');
+    expect([...new Set(ledger.unmapped)]).toEqual([]);
+    // The runs reached the deployment's calls, the rollback's and the rejection's.
+    expect(ledger.pairs()).toEqual(expect.arrayContaining([
+      expect.stringMatching(/ sagemaker:CreateTrainingJob$/), expect.stringMatching(/ sagemaker:UpdateEndpoint$/),
+      expect.stringMatching(/ sagemaker:UpdateModelPackage$/), expect.stringMatching(/ redshift-data:ExecuteStatement$/),
+    ]));
+  }, 300_000);
 
   function groupName(): string {
     return sagemaker.calls.find((c) => c.operation === 'CreateModelPackage')!.request.ModelPackageGroupName;

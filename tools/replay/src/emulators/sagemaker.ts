@@ -2,8 +2,6 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ServingModel } from '../runs/types';
 
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
 
 /** How long SageMaker takes to create or update an endpoint, in simulated time (a documented estimate: README "Simulated durations"). */
 export const ENDPOINT_DEPLOY_MS = 8 * 60_000;
@@ -106,9 +104,18 @@ export class SageMakerEmulator {
   private readonly rollbacks = new Set<string>();
   private server?: http.Server;
   private clock: () => number;
+  private readonly account: string;
+  private readonly region: string;
 
-  constructor(clock: () => number) {
+  /**
+   * @param clock the simulated time the emulator stamps
+   * @param env the account and region of its ARNs: give the app's (the stack's environment), so the ARNs the state
+   * machine and the bundles send are the ones their IAM policies name. @default 123456789012, us-east-1
+   */
+  constructor(clock: () => number, env: { account?: string; region?: string } = {}) {
     this.clock = clock;
+    this.account = env.account ?? '123456789012';
+    this.region = env.region ?? 'us-east-1';
   }
 
   /** The simulated time the emulator stamps; the run executor moves it through a run. Returns the previous clock. */
@@ -219,7 +226,7 @@ export class SageMakerEmulator {
   }
 
   private arn(kind: string, name: string): string {
-    return `arn:aws:sagemaker:${REGION}:${ACCOUNT}:${kind}/${name.toLowerCase()}`;
+    return `arn:aws:sagemaker:${this.region}:${this.account}:${kind}/${name.toLowerCase()}`;
   }
 
   // Models ------------------------------------------------------------------

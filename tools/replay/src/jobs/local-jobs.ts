@@ -26,7 +26,7 @@ export class JobFailedError extends Error {
   }
 }
 
-/** What a finished job answers (its Describe* response) and its simulated duration. */
+/** What a finished job answers (its Describe* response), its simulated duration and its wall time (performance.now: the replay may simulate Date). */
 export interface JobResult {
   readonly response: Record<string, unknown>;
   readonly durationMs: number;
@@ -58,7 +58,7 @@ export class LocalJobs {
 
   async processing(r: any): Promise<JobResult> {
     const name = String(r.ProcessingJobName);
-    const started = Date.now();
+    const started = performance.now();
     const container = new JobContainer(this.options.workDir, 'processing', name);
     for (const input of r.ProcessingInputs ?? []) {
       const s3 = input.S3Input;
@@ -80,13 +80,13 @@ export class LocalJobs {
     return {
       response: { ProcessingJobName: name, ProcessingJobStatus: 'Completed', ProcessingInputs: r.ProcessingInputs, ProcessingOutputConfig: r.ProcessingOutputConfig },
       durationMs: JOB_DURATIONS_MS.processing,
-      wallMs: Date.now() - started,
+      wallMs: Math.round(performance.now() - started),
     };
   }
 
   async training(r: any): Promise<JobResult> {
     const name = String(r.TrainingJobName);
-    const started = Date.now();
+    const started = performance.now();
     const spec = r.AlgorithmSpecification ?? {};
     const algorithm = algorithmOf(spec.TrainingImage);
     if (algorithm === 'deepar') {
@@ -148,13 +148,13 @@ export class LocalJobs {
       durationMs: algorithm === 'autogluon' && hyperparameters.time_limit
         ? JOB_DURATIONS_MS.trainingStartup + Number(hyperparameters.time_limit) * 1000
         : JOB_DURATIONS_MS.training,
-      wallMs: Date.now() - started,
+      wallMs: Math.round(performance.now() - started),
     };
   }
 
   async transform(r: any): Promise<JobResult> {
     const name = String(r.TransformJobName);
-    const started = Date.now();
+    const started = performance.now();
     let model: any;
     try {
       model = this.options.sagemaker.call('DescribeModel', { ModelName: r.ModelName }, 'task');
@@ -195,7 +195,7 @@ export class LocalJobs {
     return {
       response: { TransformJobName: name, TransformJobStatus: 'Completed', ModelName: r.ModelName },
       durationMs: JOB_DURATIONS_MS.transform,
-      wallMs: Date.now() - started,
+      wallMs: Math.round(performance.now() - started),
     };
   }
 

@@ -3,38 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AssemblyStack } from '@freshet/cost';
-import { AslDefinition, CfnTemplate, TemplateResolver } from '@freshet/test-utils';
+import { AslDefinition } from '@freshet/test-utils';
 import { S3Store } from '../jobs/s3-store';
-
-/** A stack's template as synthesized (the manifest names its file). */
-export function stackTemplate(stack: AssemblyStack): CfnTemplate {
-  const manifest = JSON.parse(fs.readFileSync(path.join(stack.assemblyDir, 'manifest.json'), 'utf8'));
-  const file = manifest.artifacts?.[stack.artifactId]?.properties?.templateFile;
-  if (!file) throw new Error(`The cloud assembly ${stack.assemblyDir} has no template for ${stack.artifactId}.`);
-  return JSON.parse(fs.readFileSync(path.join(stack.assemblyDir, file), 'utf8'));
-}
-
-/**
- * The value of every export of the stage's stacks, resolved as the replay
- * resolves references (test-utils' fakeReference), so a definition's
- * Fn::ImportValue reads the same name or ARN its producer stack would give.
- */
-export function assemblyImports(stacks: AssemblyStack[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const stack of stacks) {
-    const template = stackTemplate(stack);
-    const resolver = new TemplateResolver(template, { stackName: stack.stackName });
-    for (const output of Object.values((template.Outputs ?? {}) as Record<string, any>)) {
-      if (!output?.Export?.Name) continue;
-      try {
-        out[String(resolver.resolve(output.Export.Name))] = resolver.resolve(output.Value);
-      } catch {
-        // An export the definition does not import may hold what the resolver does not model; an import of it fails by name.
-      }
-    }
-  }
-  return out;
-}
 
 /**
  * Puts every CDK file asset the definition names (`s3://cdk-<qualifier>-assets-<account>-<region>/<hash>.zip`,

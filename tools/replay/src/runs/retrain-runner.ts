@@ -1,6 +1,8 @@
 import { AssemblyResource } from '@freshet/cost';
-import { AslDefinition, collectStates, FakeServiceError, runStateMachine, synthesizedDefinition, TaskFake } from '@freshet/test-utils';
-import { assemblyImports, stackTemplate, uploadAssets } from './assembly';
+import {
+  assemblyTemplates, AslDefinition, collectStates, FakeServiceError, resolveTemplates, runStateMachine, synthesizedDefinition, TaskFake,
+} from '@freshet/test-utils';
+import { uploadAssets } from './assembly';
 import { LabelledStore, RetrainRunner, RetrainRunOutcome, RetrainRunRequest, RunNotification, RunStep } from './types';
 import { AppModel, bundledFunction, LoopModel } from '../app/app-model';
 import { RefusalError } from '../app/capabilities';
@@ -25,7 +27,10 @@ export interface RetrainRunnerOptions {
   readonly autogluonPython?: string;
   /** Where jobs lay out their containers and models are extracted. */
   readonly workDir: string;
-  /** The replay's simulated clock (the emulator's clock between runs). */
+  /**
+   * The replay's simulated clock. A run's own time is its startTime plus its steps (the emulator follows it during
+   * the run and goes back to its own clock after); kept for callers that build the emulator from it.
+   */
   readonly clock: () => number;
 }
 
@@ -44,9 +49,16 @@ type ServiceHandler = (parameters: any, state: string) => Promise<unknown>;
 export async function createRetrainRunner(app: AppModel, loop: LoopModel, options: RetrainRunnerOptions): Promise<RetrainRunner> {
   const machine = loop.retrainStateMachine;
   if (!machine) throw new RefusalError(`${loop.monitorId} retrains through ${loop.targetKind}: the run executor needs a RetrainPipeline state machine.`);
+  if (loop.flavour === 'deepar') {
+    throw new RefusalError(`${loop.monitorId} trains with SageMaker's built-in DeepAR (${loop.trainingImage}), which runs only inside SageMaker's `
+      + 'container: no local equivalent exists, and the replay never fakes a model.');
+  }
   const resources = app.stacks.flatMap((s) => s.resources);
-  const imports = assemblyImports(app.stacks);
-  const definition = synthesizedDefinition(stackTemplate(machine.stack), machine.logicalId, { imports, stackName: machine.stack.stackName });
+  // The stage's templates resolved as the IAM harness resolves them (each stack's account and region, exports across
+  // stacks), so the ARNs the state machine sends are the ones its policies name.
+  const resolved = resolveTemplates(assemblyTemplates(machine.stack.assemblyDir, false)).find((t) => t.name === machine.stack.artifactId);
+  if (!resolved) throw new Error(`The cloud assembly ${machine.stack.assemblyDir} has no stack ${machine.stack.artifactId}.`);
+  const definition = synthesizedDefinition(resolved.template, machine.logicalId, resolved.options);
   const s3 = new S3Store(options.s3Endpoint);
   const sagemaker = options.sagemaker;
   const jobs = new LocalJobs({ s3, sagemaker, workDir: options.workDir, python: options.python, autogluonPython: options.autogluonPython });
@@ -67,7 +79,7 @@ export async function createRetrainRunner(app: AppModel, loop: LoopModel, option
 
   return {
     async run(request: RetrainRunRequest): Promise<RetrainRunOutcome> {
-      const wallStart = Date.now();
+      const wallStart = performance.now();
       context.begin(request.startTime);
       const restoreClock = sagemaker.useClock(() => context.now);
       if (request.failTraining) jobs.failNextTraining = 'InternalServerError: the scenario fails this training job (training-fails injection)';
@@ -107,7 +119,8 @@ export async function createRetrainRunner(app: AppModel, loop: LoopModel, option
           rolledBack: execution.visited.includes('Deployment rolled back'),
           notifications: context.notifications,
           steps: context.steps,
-          wallMs: Date.now() - wallStart,
+          calls: execution.calls,
+          wallMs: Math.round(performance.now() - wallStart),
         };
       } finally {
         jobs.failNextTraining = undefined;
@@ -133,8 +146,8 @@ class RunContext {
     this.now += ms;
   }
 
-  step(state: string, resource: string, durationMs: number): void {
-    this.steps.push({ state, resource, startTime: this.now, durationMs });
+  step(state: string, resource: string, durationMs: number, wallMs?: number): void {
+    this.steps.push({ state, resource, startTime: this.now, durationMs, wallMs });
     this.now += durationMs;
   }
 }
@@ -178,7 +191,7 @@ function handlerFor(resource: string, h: HandlerContext): Handler | undefined {
   const job = (run: (p: any) => Promise<JobResult>): Handler => async (p, state) => {
     try {
       const result = await run(p);
-      h.context.step(state, resource, result.durationMs);
+      h.context.step(state, resource, result.durationMs, result.wallMs);
       return result.response;
     } catch (error) {
       if (!(error instanceof JobFailedError)) throw error;

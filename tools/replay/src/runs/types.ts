@@ -1,3 +1,5 @@
+import type { TaskCall } from '@freshet/test-utils';
+
 /**
  * The contract between the retrain run executor (src/runs, src/jobs, src/emulators/sagemaker.ts,
  * src/warehouse) and the data-path replay that drives it (src/loop, src/serving, src/monitor).
@@ -58,6 +60,8 @@ export interface RunStep {
   /** Simulated epoch ms. */
   readonly startTime: number;
   readonly durationMs: number;
+  /** Wall-clock ms a local job took on this machine (reporting only; never asserted on). */
+  readonly wallMs?: number;
 }
 
 export interface RetrainRunOutcome {
@@ -79,6 +83,8 @@ export interface RetrainRunOutcome {
   readonly steps?: RunStep[];
   /** Wall-clock ms the run took on this machine (reporting only; never asserted on). */
   readonly wallMs?: number;
+  /** Every Task call with its parameters and response, as the ASL engine recorded it (the IAM harness evaluates them). */
+  readonly calls?: readonly TaskCall[];
 }
 
 export interface RetrainRunner {

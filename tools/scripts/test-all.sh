@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the repository and ends with one summary line,
 # "N passed, N failed". It exits non-zero when any step fails.
-#  1. the Python venv (cfn-lint, pytest, job-script requirements);
+#  1. the Python venv (cfn-lint, pytest, job-script requirements) and the replay's AutoGluon venv;
 #  2. build every package and the app with Nx on the machine's Node, then test them (jest,
 #     eslint, README examples) on the Node major the Lambda functions are pinned to, which
 #     tools/scripts/node-runtime.sh installs from the npm registry; the proxy benchmark runs
@@ -125,6 +125,8 @@ on_lambda_node() {
 }
 
 step "python venv" bash tools/scripts/python-venv.sh
+# The replay trains the Dev stage's stocks model with AutoGluon, in a venv of its own (numpy < 2).
+step "autogluon venv" bash tools/scripts/autogluon-venv.sh
 step "lambda node" lambda_node
 step "build" npx nx run-many --target=build --output-style=static
 # Two test targets at a time, one per core.

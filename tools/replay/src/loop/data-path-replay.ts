@@ -12,6 +12,7 @@ import { StageResolver } from '../monitor/stage-resolver';
 import { createRetrainRunner } from '../runs/retrain-runner';
 import { RetrainRunOutcome, ServingModel } from '../runs/types';
 import { Injection, onsetOf, Scenario } from '../scenario/scenario';
+import { ApiCaptureDelivery, apiCaptureRouteOf } from '../serving/api-capture-delivery';
 import { SageMakerCaptureWriter } from '../serving/capture-writer';
 import { EndpointRuntime } from '../serving/endpoint-runtime';
 import { PredictApi, predictProxyOf } from '../serving/predict-api';
@@ -132,7 +133,13 @@ export async function replayDataPath(app: AppModel, loop: LoopModel, scenario: S
     now = start;
 
     const proxy = predictProxyOf(app, loop.endpointName);
-    const api = new PredictApi(proxy);
+    // Capture at the API: the proxy's capture lines, through the app's subscription filter and Firehose stream.
+    const apiRoute = apiCaptureRouteOf(app, resolver, proxy);
+    const apiCapture = apiRoute ? new ApiCaptureDelivery(s3, apiRoute) : undefined;
+    if (apiRoute && !new Set([lake, plannerEnv.CAPTURE_BUCKET]).has(apiRoute.bucket)) {
+      await s3.send(new CreateBucketCommand({ Bucket: apiRoute.bucket }));
+    }
+    const api = new PredictApi(proxy, apiCapture ? (lines) => apiCapture.deliver(lines) : undefined);
     monitor = new DriftMonitor({ loop, resolver, s3, python: options.python, workDir: path.join(work, 'monitor') });
     const traffic = new TrafficGenerator(history, scenario, { seedRows });
     const windows: DriftWindow[] = [];
@@ -153,6 +160,7 @@ export async function replayDataPath(app: AppModel, loop: LoopModel, scenario: S
         now = t;
         if (t % HOUR === 0) {
           capture.stopped = captureStops !== undefined && t >= onsetOf(scenario, captureStops);
+          if (apiCapture) apiCapture.stopped = capture.stopped;
           for (const [i, batch] of traffic.batchesInHour(t).entries()) {
             context.at(batch.time, 'traffic', async () => {
               now = batch.time;
@@ -262,7 +270,7 @@ export async function replayDataPath(app: AppModel, loop: LoopModel, scenario: S
       records: e.n,
       models: [...e.models],
     }));
-    counts.captured = capture.written;
+    counts.captured = capture.written + (apiCapture?.written ?? 0);
     return {
       ...result,
       timeline,

@@ -45,7 +45,11 @@ export interface ApiAnswer {
 export class PredictApi {
   private readonly handler: Handler;
 
-  constructor(proxy: BundledFunction) {
+  /**
+   * @param onLogLines receives the lines the proxy wrote to stdout (its log group) while it handled a request:
+   * where capture at the API starts (see ApiCaptureDelivery).
+   */
+  constructor(proxy: BundledFunction, private readonly onLogLines?: (lines: string[]) => Promise<void>) {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(proxy.environment)) {
       if (typeof v !== 'string') throw new RefusalError(`The predict proxy's ${k} is a CloudFormation reference; the replay reads only literal proxy settings.`);
@@ -63,7 +67,7 @@ export class PredictApi {
       headers: { 'Content-Type': 'application/json' },
       requestContext: { requestId },
     };
-    const result = await this.handler(event);
+    const result = await this.logged(() => this.handler(event));
     const body = JSON.parse(result.body ?? '{}');
     return {
       statusCode: result.statusCode,
@@ -74,5 +78,22 @@ export class PredictApi {
       error: body.error,
       message: body.message ?? (Array.isArray(body.errors) ? JSON.stringify(body.errors.slice(0, 3)) : undefined),
     };
+  }
+
+  /** Runs the handler with its stdout lines collected (Lambda sends a function's stdout to its log group). */
+  private async logged(invoke: () => Promise<any>): Promise<any> {
+    if (!this.onLogLines) return invoke();
+    const lines: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n').filter((l) => l.length > 0));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      return await invoke();
+    } finally {
+      process.stdout.write = write;
+      await this.onLogLines(lines);
+    }
   }
 }

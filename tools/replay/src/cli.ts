@@ -47,8 +47,8 @@ export function parseArgs(argv: string[]): ReplayOptions | 'help' {
     scenario: values.scenario,
     data: values.data,
     out: values.out ?? 'replay',
-    python: values.python ?? path.resolve(__dirname, '..', '..', '..', '.venv', 'bin', 'python'),
-    autogluonPython: values['autogluon-python'],
+    python: interpreter(values.python) ?? path.resolve(__dirname, '..', '..', '..', '.venv', 'bin', 'python'),
+    autogluonPython: interpreter(values['autogluon-python']) ?? repositoryAutogluon(),
   };
 }
 
@@ -128,4 +128,15 @@ if (require.main === module) {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 1;
   });
+}
+
+/** A Python given as a path is resolved against the working directory (jobs run in their own folders); a bare command stays a PATH lookup. */
+function interpreter(value: string | undefined): string | undefined {
+  return value !== undefined && value.includes('/') ? path.resolve(value) : value;
+}
+
+/** The repository's AutoGluon venv (tools/scripts/autogluon-venv.sh), when it exists. */
+function repositoryAutogluon(): string | undefined {
+  const venv = path.resolve(__dirname, '..', '..', '..', '.venv-autogluon', 'bin', 'python');
+  return fs.existsSync(venv) ? venv : undefined;
 }

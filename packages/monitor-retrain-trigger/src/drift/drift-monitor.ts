@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { AlgorithmImages, CheckovSkips, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
+import { Algorithm, AlgorithmImages, CheckovSkips, NagAcknowledgements, SecureKey, SecureLogGroup, WildcardPermissions } from '@freshet/core';
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,6 +14,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { DriftMonitorProps } from './drift-monitor-props';
+import { DEFAULT_BYTES_PER_INSTANCE } from '../handlers/drift-planner/scale-out';
 import { DriftPlannerFunction } from '../handlers/drift-planner-function';
 import { DriftPublisherFunction } from '../handlers/drift-publisher-function';
 
@@ -155,6 +156,10 @@ export class DriftMonitor extends Construct {
         SHARED_CODE_URI: this.sharedCode.s3ObjectUrl,
         JOB_ARGUMENTS: Stack.of(this).toJsonString(resolved.jobArguments),
         QUALITY_ARGUMENTS: JSON.stringify(resolved.qualityArguments),
+        MAX_INSTANCE_COUNT: String(resolved.maxInstanceCount),
+        BYTES_PER_INSTANCE: String(resolved.bytesPerInstance),
+        // The job counts a DeepAR window in one process (a point sent in several requests counts once).
+        SHARDABLE: String(props.algorithm !== Algorithm.DEEPAR),
       },
     });
     this.publisherFunction = new DriftPublisherFunction(this, 'Publisher', {
@@ -174,8 +179,9 @@ export class DriftMonitor extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: `Measures the drift of ${this.endpointName}: plan the window, run the drift job, publish the metrics`,
-      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(jobResources.instanceType ?? 'ml.m5.large', jobResources.volumeSizeGb ?? 30, maxRuntime)),
-      timeout: maxRuntime.plus(Duration.minutes(30)),
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(jobResources.instanceType ?? 'ml.m5.large', jobResources.volumeSizeGb ?? 30, maxRuntime, resolved.maxInstanceCount)),
+      // A sharded window runs two jobs one after the other (count, then sum).
+      timeout: (resolved.maxInstanceCount > 1 ? Duration.seconds(maxRuntime.toSeconds() * 2) : maxRuntime).plus(Duration.minutes(30)),
       tracingEnabled: true,
       // Payloads hold names, S3 URIs and counts, never captured data.
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
@@ -299,7 +305,7 @@ export class DriftMonitor extends Construct {
     return this.stateMachine.metricFailed({ statistic: 'Sum', period });
   }
 
-  private definition(instanceType: string, volumeSizeGb: number, maxRuntime: Duration): sfn.IChainable {
+  private definition(instanceType: string, volumeSizeGb: number, maxRuntime: Duration, maxInstanceCount: number): sfn.IChainable {
     const failed = new sfn.Fail(this, 'Monitor failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const plan = new tasks.LambdaInvoke(this, 'Plan window', {
       comment: "Resolves the serving model's baseline and lists the window's capture and ground truth",
@@ -310,37 +316,17 @@ export class DriftMonitor extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.minutes(3)),
     });
     plan.addCatch(failed, { resultPath: '$.error' });
-    const job = new sfn.CustomState(this, 'Run drift job', {
-      stateJson: {
-        Type: 'Task',
-        Comment: 'drift_job.py on the scikit-learn image, network-isolated, KMS-encrypted volume and report',
-        Resource: `arn:${Stack.of(this).partition}:states:::sagemaker:createProcessingJob.sync`,
-        TimeoutSeconds: maxRuntime.plus(Duration.minutes(15)).toSeconds(),
-        Parameters: {
-          'ProcessingJobName.$': '$.plan.jobName',
-          'RoleArn': this.jobRole.roleArn,
-          'AppSpecification': {
-            'ImageUri': AlgorithmImages.processingUriFor(this),
-            'ContainerEntrypoint': ['python3', '-c', LAUNCHER],
-            'ContainerArguments.$': '$.plan.containerArguments',
-          },
-          'ProcessingInputs.$': '$.plan.processingInputs',
-          'ProcessingOutputConfig': {
-            KmsKeyId: this.lakeKey?.keyArn,
-            Outputs: [{ OutputName: 'report', S3Output: { 'S3Uri.$': '$.plan.reportUri', 'LocalPath': '/opt/ml/processing/report', 'S3UploadMode': 'EndOfJob' } }],
-          },
-          'ProcessingResources': {
-            ClusterConfig: { InstanceCount: 1, InstanceType: instanceType, VolumeSizeInGB: volumeSizeGb, VolumeKmsKeyId: this.lakeKey?.keyArn },
-          },
-          'StoppingCondition': { MaxRuntimeInSeconds: maxRuntime.toSeconds() },
-          'NetworkConfig': { EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: true },
-        },
-        ResultSelector: { 'jobName.$': '$.ProcessingJobName', 'status.$': '$.ProcessingJobStatus' },
-        ResultPath: '$.job',
-      },
+    const job = this.processingJob('Run drift job', 'drift_job.py on the scikit-learn image, network-isolated, KMS-encrypted volume and report', failed, {
+      instanceType,
+      volumeSizeGb,
+      maxRuntime,
+      instanceCount: 1,
+      nameAt: '$.plan.jobName',
+      inputsAt: '$.plan.processingInputs',
+      argumentsAt: '$.plan.containerArguments',
+      output: { name: 'report', uriAt: '$.plan.reportUri', localPath: '/opt/ml/processing/report' },
+      resultPath: '$.job',
     });
-    job.addRetry({ errors: ['SageMaker.AmazonSageMakerException', 'ThrottlingException'], interval: Duration.seconds(30), maxAttempts: 3, backoffRate: 2 });
-    job.addCatch(failed, { resultPath: '$.error' });
     const publish = new tasks.LambdaInvoke(this, 'Publish metrics', {
       comment: "Puts the report's metrics.json into CloudWatch, where the drift alarms read it",
       lambdaFunction: this.publisherFunction,
@@ -355,9 +341,87 @@ export class DriftMonitor extends Construct {
         + 'the planner published UnmonitoredWindow, which alarms while the endpoint serves traffic',
       outputPath: '$.plan',
     });
-    return plan.next(new sfn.Choice(this, 'Window ready?')
-      .when(sfn.Condition.stringEquals('$.plan.status', 'ready'), job.next(publish).next(new sfn.Succeed(this, 'Published')))
+    const published = publish.next(new sfn.Succeed(this, 'Published'));
+    const ready = new sfn.Choice(this, 'Window ready?');
+    // With maxInstanceCount 1 the planner never shards, and the definition is the single-instance one.
+    if (maxInstanceCount > 1) {
+      ready.when(sfn.Condition.and(
+        sfn.Condition.stringEquals('$.plan.status', 'ready'),
+        sfn.Condition.isPresent('$.plan.instanceCount'),
+        sfn.Condition.numberGreaterThan('$.plan.instanceCount', 1),
+      ), this.shardedJobs(instanceType, volumeSizeGb, maxRuntime, failed).next(published));
+    }
+    return plan.next(ready
+      .when(sfn.Condition.stringEquals('$.plan.status', 'ready'), job.next(published))
       .otherwise(nothing));
+  }
+
+  /** A window past one instance's bytes: every instance counts its share of the capture files, then one instance sums and reports. */
+  private shardedJobs(instanceType: string, volumeSizeGb: number, maxRuntime: Duration, failed: sfn.IChainable): sfn.Chain {
+    const countShards = this.processingJob('Count drift in shards', 'drift_job.py --counts-output on several instances, each given its share of the capture files (ShardedByS3Key)', failed, {
+      instanceType,
+      volumeSizeGb,
+      maxRuntime,
+      instanceCount: '$.plan.instanceCount',
+      nameAt: '$.plan.jobName',
+      inputsAt: '$.plan.processingInputs',
+      argumentsAt: '$.plan.containerArguments',
+      output: { name: 'counts', uriAt: '$.plan.countsUri', localPath: '/opt/ml/processing/counts' },
+      resultPath: '$.countJob',
+    });
+    const sumShards = this.processingJob('Sum shard counts', 'drift_job.py --counts-input on one instance: sums the shards\' counts and writes the report the publisher reads', failed, {
+      instanceType,
+      volumeSizeGb,
+      maxRuntime,
+      instanceCount: 1,
+      nameAt: '$.plan.sumJobName',
+      inputsAt: '$.plan.sumInputs',
+      argumentsAt: '$.plan.sumArguments',
+      output: { name: 'report', uriAt: '$.plan.reportUri', localPath: '/opt/ml/processing/report' },
+      resultPath: '$.job',
+    });
+    return countShards.next(sumShards);
+  }
+
+  /** One createProcessingJob.sync state of the drift job: its name, inputs and arguments from the plan, one output. */
+  private processingJob(id: string, comment: string, failed: sfn.IChainable, spec: ProcessingJobSpec): sfn.CustomState {
+    const state = new sfn.CustomState(this, id, {
+      stateJson: {
+        Type: 'Task',
+        Comment: comment,
+        Resource: `arn:${Stack.of(this).partition}:states:::sagemaker:createProcessingJob.sync`,
+        TimeoutSeconds: spec.maxRuntime.plus(Duration.minutes(15)).toSeconds(),
+        Parameters: {
+          'ProcessingJobName.$': spec.nameAt,
+          'RoleArn': this.jobRole.roleArn,
+          'AppSpecification': {
+            'ImageUri': AlgorithmImages.processingUriFor(this),
+            'ContainerEntrypoint': ['python3', '-c', LAUNCHER],
+            'ContainerArguments.$': spec.argumentsAt,
+          },
+          'ProcessingInputs.$': spec.inputsAt,
+          'ProcessingOutputConfig': {
+            KmsKeyId: this.lakeKey?.keyArn,
+            Outputs: [{ OutputName: spec.output.name, S3Output: { 'S3Uri.$': spec.output.uriAt, 'LocalPath': spec.output.localPath, 'S3UploadMode': 'EndOfJob' } }],
+          },
+          'ProcessingResources': {
+            ClusterConfig: {
+              ...(typeof spec.instanceCount === 'number' ? { InstanceCount: spec.instanceCount } : { 'InstanceCount.$': spec.instanceCount }),
+              InstanceType: spec.instanceType,
+              VolumeSizeInGB: spec.volumeSizeGb,
+              VolumeKmsKeyId: this.lakeKey?.keyArn,
+            },
+          },
+          'StoppingCondition': { MaxRuntimeInSeconds: spec.maxRuntime.toSeconds() },
+          'NetworkConfig': { EnableNetworkIsolation: true, EnableInterContainerTrafficEncryption: true },
+        },
+        ResultSelector: { 'jobName.$': '$.ProcessingJobName', 'status.$': '$.ProcessingJobStatus' },
+        ResultPath: spec.resultPath,
+      },
+    });
+    state.addRetry({ errors: ['SageMaker.AmazonSageMakerException', 'ThrottlingException'], interval: Duration.seconds(30), maxAttempts: 3, backoffRate: 2 });
+    state.addCatch(failed, { resultPath: '$.error' });
+    return state;
   }
 
   /** A KMS-encrypted log group and a role without AWS managed policies that writes to that group only. */
@@ -580,6 +644,20 @@ export class DriftMonitor extends Construct {
   }
 }
 
+/** What differs between the drift job's processing states. */
+interface ProcessingJobSpec {
+  readonly instanceType: string;
+  readonly volumeSizeGb: number;
+  readonly maxRuntime: Duration;
+  /** A number, or the JSONPath of the plan's instance count. */
+  readonly instanceCount: number | string;
+  readonly nameAt: string;
+  readonly inputsAt: string;
+  readonly argumentsAt: string;
+  readonly output: { readonly name: string; readonly uriAt: string; readonly localPath: string };
+  readonly resultPath: string;
+}
+
 interface ResolvedProps {
   readonly interval: Duration;
   readonly window: Duration;
@@ -593,6 +671,8 @@ interface ResolvedProps {
   readonly captureRoot: string;
   readonly jobArguments: string[];
   readonly qualityArguments: string[];
+  readonly maxInstanceCount: number;
+  readonly bytesPerInstance: number;
 }
 
 function validateProps(props: DriftMonitorProps): ResolvedProps {
@@ -674,6 +754,15 @@ function validateProps(props: DriftMonitorProps): ResolvedProps {
     if (!Number.isFinite(value) || value <= 0 || value >= 1) throw new Error(`${name} is ${value}; give an increase of the share between 0 and 1, such as 0.1.`);
   }
 
+  const maxInstanceCount = props.jobResources?.maxInstanceCount ?? 1;
+  if (!Number.isInteger(maxInstanceCount) || maxInstanceCount < 1 || maxInstanceCount > 20) {
+    throw new Error(`jobResources.maxInstanceCount is ${maxInstanceCount}; give a whole number of instances from 1 (never sharded) to 20.`);
+  }
+  const bytesPerInstance = props.jobResources?.bytesPerInstance ?? DEFAULT_BYTES_PER_INSTANCE;
+  if (!Number.isInteger(bytesPerInstance) || bytesPerInstance < 1_000_000) {
+    throw new Error(`jobResources.bytesPerInstance is ${bytesPerInstance}; give whole bytes, at least 1,000,000 (the default is 10,000,000,000).`);
+  }
+
   const jobArguments = [
     'drift_job.py',
     '--schema', JSON.stringify(schema.toSpec()),
@@ -699,6 +788,8 @@ function validateProps(props: DriftMonitorProps): ResolvedProps {
     captureRoot: `${captureRoot}/`,
     jobArguments,
     qualityArguments,
+    maxInstanceCount,
+    bytesPerInstance,
   };
 }
 

@@ -7,17 +7,27 @@
  * Environment: ENDPOINT_NAME, LAKE_BUCKET, CAPTURE_BUCKET, CAPTURE_PREFIX,
  * GROUND_TRUTH_PREFIX (empty = model quality off), REPORT_PREFIX,
  * WINDOW_HOURS, JOB_NAME_PREFIX, CODE_URI, SHARED_CODE_URI, JOB_ARGUMENTS
- * and QUALITY_ARGUMENTS (JSON string arrays).
+ * and QUALITY_ARGUMENTS (JSON string arrays), MAX_INSTANCE_COUNT, BYTES_PER_INSTANCE and
+ * SHARDABLE ('false' for DeepAR: one instance always).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PlanEvent, PlannerConfig, planWindow, WindowPlan } from './drift-planner/plan-window';
 import { publishOutcome } from './drift-planner/publish-outcome';
+import { DEFAULT_BYTES_PER_INSTANCE } from './drift-planner/scale-out';
 
 function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set.`);
+  return value;
+}
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, got '${raw}'.`);
   return value;
 }
 
@@ -38,6 +48,9 @@ export function configFromEnv(): PlannerConfig {
     sharedCodeUri: required('SHARED_CODE_URI'),
     jobArguments: JSON.parse(required('JOB_ARGUMENTS')) as string[],
     qualityArguments: JSON.parse(process.env.QUALITY_ARGUMENTS || '[]') as string[],
+    maxInstanceCount: positive('MAX_INSTANCE_COUNT', 1),
+    bytesPerInstance: positive('BYTES_PER_INSTANCE', DEFAULT_BYTES_PER_INSTANCE),
+    shardable: process.env.SHARDABLE !== 'false',
   };
 }
 
@@ -57,6 +70,6 @@ export async function handler(event: PlannerInvocation): Promise<WindowPlan> {
   const plan = await planWindow(clients, config, request);
   // Every outcome is a datum, so a window nothing measures (no capture, no baseline) can alarm; a failed put fails the run.
   await publishOutcome(cloudWatch, plan);
-  console.log(JSON.stringify({ level: plan.status === 'ready' ? 'info' : 'warn', message: plan.message, status: plan.status, window: plan.window, captureObjects: plan.captureObjects }));
+  console.log(JSON.stringify({ level: plan.status === 'ready' ? 'info' : 'warn', message: plan.message, status: plan.status, window: plan.window, captureObjects: plan.captureObjects, captureBytes: plan.captureBytes, instanceCount: plan.instanceCount }));
   return plan;
 }

@@ -5,6 +5,7 @@ import { MotoServer, S3Emulator, startMotoServer, startS3Emulator } from '@fresh
 import { startDescribeEndpointProxy, DescribeEndpointProxy } from './describe-endpoint-proxy';
 import { BASELINE_TAG, hourPartitions, JOB_PATHS, PlannerConfig, planWindow, windowOf } from '../../src/handlers/drift-planner/plan-window';
 import { OUTCOME_NAMESPACE, publishOutcome } from '../../src/handlers/drift-planner/publish-outcome';
+import { DEFAULT_BYTES_PER_INSTANCE, instancesFor } from '../../src/handlers/drift-planner/scale-out';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const ENDPOINT = 'stocks-endpoint';
@@ -219,6 +220,75 @@ describe('against SageMaker and S3 emulators', () => {
     }
   });
 
+  describe('scale-out: a window past bytesPerInstance', () => {
+    // Three capture files of 1,000 bytes each in a window of their own, one production variant and no shadow.
+    const scaleEvent = { scheduledTime: '2024-08-01T03:05:00Z', executionName: 'run-scale' };
+    const scaled = { ...config, groundTruthPrefix: undefined, maxInstanceCount: 20, bytesPerInstance: 1000 };
+    beforeAll(async () => {
+      for (const hour of ['00', '01', '02']) await put(`capture/${ENDPOINT}/AllTraffic/2024/08/01/${hour}/part.jsonl`, 'x'.repeat(1000));
+      proxy.overrides = { ...SERVING, ShadowProductionVariants: [] };
+    });
+    afterAll(() => {
+      proxy.overrides = SERVING;
+    });
+
+    test('is counted on ceil(bytes / bytesPerInstance) instances over ShardedByS3Key capture, and summed by a second job', async () => {
+      const plan = await planWindow(clients(), scaled, scaleEvent);
+      expect(plan).toMatchObject({ status: 'ready', captureObjects: 3, captureBytes: 3000, instanceCount: 3 });
+      const inputs = plan.processingInputs as { InputName: string; S3Input: { S3DataDistributionType: string } }[];
+      expect(inputs.map((i) => [i.InputName, i.S3Input.S3DataDistributionType])).toEqual([
+        ['code', 'FullyReplicated'], ['shared', 'FullyReplicated'], ['capture', 'ShardedByS3Key'], ['baseline', 'FullyReplicated'],
+      ].concat(inputs.length === 5 ? [['prediction-baseline', 'FullyReplicated']] : []));
+      const args = plan.containerArguments!;
+      expect(args.slice(-2)).toEqual(['--counts-output', JOB_PATHS.counts]);
+      // The job refuses --production-variants in shards; with no shadow every listed file is production traffic.
+      expect(args).not.toContain('--production-variants');
+      expect(args[args.indexOf('--capture-dir') + 1]).toBe(JOB_PATHS.capture);
+
+      expect(plan.countsUri).toBe(`${plan.reportUri}counts/`);
+      expect(plan.sumJobName).toBe(`${plan.jobName}-sum`);
+      // The longest prefix (20) still gives a valid SageMaker job name.
+      expect(`${'p'.repeat(20)}${plan.sumJobName!.slice('dm-stocks'.length)}`.length).toBeLessThanOrEqual(63);
+      const sumInputs = plan.sumInputs as { InputName: string; S3Input: { S3Uri: string; LocalPath: string; S3DataDistributionType: string } }[];
+      expect(sumInputs.map((i) => i.InputName)).toEqual(inputs.filter((i) => i.InputName !== 'capture').map((i) => i.InputName).concat('counts'));
+      expect(sumInputs.at(-1)!.S3Input).toMatchObject({ S3Uri: plan.countsUri, LocalPath: JOB_PATHS.counts, S3DataDistributionType: 'FullyReplicated' });
+      const sumArgs = plan.sumArguments!;
+      expect(sumArgs.slice(-2)).toEqual(['--counts-input', JOB_PATHS.counts]);
+      expect(sumArgs).not.toContain('--capture-dir');
+      expect(sumArgs).not.toContain('--counts-output');
+      expect(sumArgs[sumArgs.indexOf('--report-dir') + 1]).toBe(JOB_PATHS.report);
+      expect(sumArgs[sumArgs.indexOf('--baseline-dir') + 1]).toBe(JOB_PATHS.baseline);
+    });
+
+    test('the cap holds, and a window under the threshold stays on one instance with today\'s plan', async () => {
+      expect((await planWindow(clients(), { ...scaled, maxInstanceCount: 2 }, scaleEvent)).instanceCount).toBe(2);
+      const small = await planWindow(clients(), { ...scaled, bytesPerInstance: 3000 }, scaleEvent);
+      const today = await planWindow(clients(), { ...config, groundTruthPrefix: undefined }, scaleEvent);
+      for (const plan of [small, today]) {
+        expect(plan.instanceCount).toBe(1);
+        expect(plan.countsUri).toBeUndefined();
+        expect(plan.sumJobName).toBeUndefined();
+        expect(plan.containerArguments).toContain('--production-variants');
+        expect(plan.containerArguments).not.toContain('--counts-output');
+        expect((plan.processingInputs as { S3Input: { S3DataDistributionType: string } }[]).every((i) => i.S3Input.S3DataDistributionType === 'FullyReplicated')).toBe(true);
+      }
+      expect(small.containerArguments).toEqual(today.containerArguments);
+    });
+
+    test('shadow variants, ground truth in the window and DeepAR keep one instance, and the plan says why', async () => {
+      await put(`ground-truth/${ENDPOINT}/2024/08/01/01/labels.jsonl`);
+      const quality = await planWindow(clients(), { ...scaled, groundTruthPrefix: config.groundTruthPrefix }, scaleEvent);
+      expect(quality).toMatchObject({ instanceCount: 1, singleInstanceReason: expect.stringMatching(/model quality .* asked for 3 instances/) });
+      expect(quality.containerArguments).toContain('--ground-truth-dir');
+      const deepar = await planWindow(clients(), { ...scaled, shardable: false }, scaleEvent);
+      expect(deepar).toMatchObject({ instanceCount: 1, singleInstanceReason: expect.stringMatching(/DeepAR/) });
+      proxy.overrides = SERVING;
+      const shadow = await planWindow(clients(), scaled, scaleEvent);
+      expect(shadow).toMatchObject({ instanceCount: 1, singleInstanceReason: expect.stringMatching(/shadow variants \(Shadow\)/) });
+      expect(shadow.message).toMatch(/One instance: shadow variants/);
+    });
+  });
+
   test('other SageMaker errors propagate, so the run fails and the monitor-failure alarm fires', async () => {
     const broken = new SageMakerClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials, maxAttempts: 1 });
     await expect(planWindow({ sageMaker: broken, s3 }, config, event)).rejects.toThrow();
@@ -259,4 +329,14 @@ describe('the outcome metric against the CloudWatch emulator', () => {
       expect(await value(windowEnd, [...endpoint, { Name: 'Reason', Value: status }])).toBe(expected === 1 ? 1 : undefined);
     }
   });
+});
+
+test('the instance count: one per bytesPerInstance, at most the cap and one per capture file', () => {
+  const work = { quality: false, shadows: [] };
+  expect(instancesFor({}, 10 * DEFAULT_BYTES_PER_INSTANCE, 100, work)).toEqual({ instanceCount: 1 });
+  expect(instancesFor({ maxInstanceCount: 20 }, DEFAULT_BYTES_PER_INSTANCE, 100, work)).toEqual({ instanceCount: 1 });
+  expect(instancesFor({ maxInstanceCount: 20 }, DEFAULT_BYTES_PER_INSTANCE + 1, 100, work)).toEqual({ instanceCount: 2 });
+  expect(instancesFor({ maxInstanceCount: 5 }, 100 * DEFAULT_BYTES_PER_INSTANCE, 100, work)).toEqual({ instanceCount: 5 });
+  // ShardedByS3Key deals whole files: 2 files feed 2 instances at most.
+  expect(instancesFor({ maxInstanceCount: 20 }, 100 * DEFAULT_BYTES_PER_INSTANCE, 2, work)).toEqual({ instanceCount: 2 });
 });

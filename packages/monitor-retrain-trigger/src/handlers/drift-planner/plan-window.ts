@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { instancesFor } from './scale-out';
 
 /** The tag RetrainPipeline puts on each endpoint config it creates: the s3 URI of the run's `baselines/<run>/`. */
 export const BASELINE_TAG = 'freshet:baseline-uri';
@@ -20,6 +21,8 @@ export const JOB_PATHS = {
   groundTruth: '/opt/ml/processing/ground-truth',
   predictionBaseline: '/opt/ml/processing/prediction-baseline',
   report: '/opt/ml/processing/report',
+  /** Where each instance of a sharded job writes its `counts-<host>.json`, and where the summing job finds them all. */
+  counts: '/opt/ml/processing/counts',
 } as const;
 
 export interface PlannerConfig {
@@ -41,6 +44,12 @@ export interface PlannerConfig {
   readonly jobArguments: string[];
   /** Arguments added when ground truth is in the window. */
   readonly qualityArguments: string[];
+  /** The most instances a window's job may run on (1: never sharded). */
+  readonly maxInstanceCount?: number;
+  /** The capture bytes one instance counts before the window is split across another. */
+  readonly bytesPerInstance?: number;
+  /** False when the job refuses shards for every window of this monitor (DeepAR requests). */
+  readonly shardable?: boolean;
 }
 
 export interface PlanEvent {
@@ -79,6 +88,17 @@ export interface WindowPlan {
   readonly jobName?: string;
   readonly processingInputs?: unknown[];
   readonly containerArguments?: string[];
+  /** The capture files' total bytes in the window. */
+  readonly captureBytes?: number;
+  /** The counting job's instances: above 1, the job counts shards into `countsUri` and the summing job writes the report. */
+  readonly instanceCount?: number;
+  /** Why the window runs on one instance although its size asks for more (work the job refuses in shards). */
+  readonly singleInstanceReason?: string;
+  /** Where the shards' counts go (sharded windows only). */
+  readonly countsUri?: string;
+  readonly sumJobName?: string;
+  readonly sumInputs?: unknown[];
+  readonly sumArguments?: string[];
 }
 
 export interface PlannerClients {
@@ -177,9 +197,12 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
   // The variants the endpoint serves now (production and shadow): SageMaker captures each under its own folder.
   const variants = [...production, ...shadows];
   const captureKeys: string[] = [];
+  let captureBytes = 0;
   for (const variant of variants) {
     for (const partition of partitions) {
-      captureKeys.push(...await listKeys(clients.s3, config.captureBucket, `${config.capturePrefix}${variant}/${partition}`));
+      const listed = await listObjects(clients.s3, config.captureBucket, `${config.capturePrefix}${variant}/${partition}`);
+      captureKeys.push(...listed.map((o) => o.key));
+      captureBytes += listed.reduce((sum, o) => sum + o.size, 0);
     }
   }
   const groundTruthKeys: string[] = [];
@@ -194,6 +217,7 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
     baselineUri: serving.baselineUri,
     captureObjects: captureKeys.length,
     groundTruthObjects: groundTruthKeys.length,
+    captureBytes,
   };
   if (captureKeys.length === 0) {
     return {
@@ -233,13 +257,51 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
     inputs.push(s3Input('ground-truth', labels, JOB_PATHS.groundTruth, 'ManifestFile'));
     args.push('--ground-truth-dir', JOB_PATHS.groundTruth, ...config.qualityArguments);
   }
+  const jobName = `${config.jobNamePrefix}-drift-${createHash('md5').update(event.executionName).digest('hex')}`;
+  const message = `${captureKeys.length} capture files and ${groundTruthKeys.length} ground-truth files between ${served.windowStart} and ${base.windowEnd}, against ${serving.baselineUri}.`;
+  const scale = instancesFor(config, captureBytes, captureKeys.length, {
+    quality: !!config.groundTruthPrefix && groundTruthKeys.length > 0,
+    shadows,
+  });
+  if (scale.instanceCount === 1) {
+    return {
+      ...counted,
+      status: 'ready',
+      message: scale.reason ? `${message} One instance: ${scale.reason}` : message,
+      jobName,
+      processingInputs: inputs,
+      containerArguments: args,
+      instanceCount: 1,
+      singleInstanceReason: scale.reason,
+    };
+  }
+  // Sharded: each instance counts its share of the capture files; one more job sums the counts and writes the report.
+  const countsUri = `${reportUri}counts/`;
+  const shardInputs = inputs.map((input) => {
+    const i = input as { InputName: string; S3Input: Record<string, unknown> };
+    return i.InputName === 'capture' ? { ...i, S3Input: { ...i.S3Input, S3DataDistributionType: 'ShardedByS3Key' } } : i;
+  });
+  // Without shadow variants every listed file is production traffic, and the job refuses --production-variants in shards.
+  const shardArgs = [...without(args, '--production-variants'), '--counts-output', JOB_PATHS.counts];
+  const sumInputs = [
+    ...inputs.filter((input) => (input as { InputName: string }).InputName !== 'capture'),
+    s3Input('counts', countsUri, JOB_PATHS.counts, 'S3Prefix'),
+  ];
+  // The summing job reads counts, not capture.
+  const sumArgs = [...without(without(args, '--production-variants'), '--capture-dir'), '--counts-input', JOB_PATHS.counts];
   return {
     ...counted,
     status: 'ready',
-    message: `${captureKeys.length} capture files and ${groundTruthKeys.length} ground-truth files between ${served.windowStart} and ${base.windowEnd}, against ${serving.baselineUri}.`,
-    jobName: `${config.jobNamePrefix}-drift-${createHash('md5').update(event.executionName).digest('hex')}`,
-    processingInputs: inputs,
-    containerArguments: args,
+    message: `${message} Counted on ${scale.instanceCount} instances, then summed.`,
+    jobName,
+    processingInputs: shardInputs,
+    containerArguments: shardArgs,
+    instanceCount: scale.instanceCount,
+    countsUri,
+    // The hash fills 32 of the 63 characters a job name may have; '-sum' fits after the longest prefix (20).
+    sumJobName: `${jobName}-sum`,
+    sumInputs,
+    sumArguments: sumArgs,
   };
 }
 
@@ -288,15 +350,25 @@ export async function servingBaseline(sageMaker: SageMakerClient, endpointName: 
   };
 }
 
+/** The arguments without `flag` and its value. */
+function without(args: string[], flag: string): string[] {
+  const at = args.indexOf(flag);
+  return at < 0 ? args : [...args.slice(0, at), ...args.slice(at + 2)];
+}
+
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
+  return (await listObjects(s3, bucket, prefix)).map((o) => o.key);
+}
+
+async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<{ key: string; size: number }[]> {
+  const objects: { key: string; size: number }[] = [];
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).map((o) => o.Key!).filter((k) => k && !k.endsWith('/')));
+    objects.push(...(page.Contents ?? []).filter((o) => o.Key && !o.Key.endsWith('/')).map((o) => ({ key: o.Key!, size: o.Size ?? 0 })));
     token = page.NextContinuationToken;
   } while (token);
-  return keys;
+  return objects;
 }
 
 /** A SageMaker manifest: the common prefix, then each key relative to it (the job sees `<variant>/yyyy/mm/dd/hh/<file>`). */

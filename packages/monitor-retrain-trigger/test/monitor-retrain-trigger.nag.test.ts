@@ -9,6 +9,7 @@ import { buildMonitor } from './fixtures/monitors';
 
 const variants: [string, () => Stack][] = [
   ['defaults: drift alarms retrain through the pipeline state machine', () => buildMonitor().stack],
+  ['drift scaled out: up to 20 instances, the counting and summing jobs', () => buildMonitor({ jobResources: { maxInstanceCount: 20 } }).stack],
   ['every option: model quality, feature thresholds, user alarms, Model Monitor, a CodePipeline target', () => buildMonitor({
     interval: Duration.hours(2),
     window: Duration.hours(48),

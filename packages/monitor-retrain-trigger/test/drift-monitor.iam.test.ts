@@ -21,6 +21,9 @@ describe('the drift job role', () => {
     ['s3:GetObject', `ground-truth/${ENDPOINT}/2026/12/01/00/labels.jsonl`],
     ['s3:GetObject', `reports/drift/${ENDPOINT}/2026-12-02T00-00-00Z/manifests/capture.manifest`],
     ['s3:PutObject', `reports/drift/${ENDPOINT}/2026-12-02T00-00-00Z/report.html`],
+    // A sharded window: each instance writes its counts, the summing job reads them back.
+    ['s3:PutObject', `reports/drift/${ENDPOINT}/2026-12-02T00-00-00Z/counts/counts-algo-1.json`],
+    ['s3:GetObject', `reports/drift/${ENDPOINT}/2026-12-02T00-00-00Z/counts/counts-algo-3.json`],
   ])('may %s %s', async (action, key) => {
     const decision = await decide(action, object(key));
     expect([decision.result, decision.reason]).toEqual(['Allowed', expect.any(String)]);

@@ -436,6 +436,16 @@ describe('options', () => {
     expect(alarm).toMatchObject({ Threshold: 0.3, Dimensions: [{ Name: 'Endpoint', Value: ENDPOINT }, { Name: 'MonitoringSchedule', Value: 'team-schedule' }] });
   });
 
+  test('the scale-out cap and threshold reach the planner; the timeout allows the counting and the summing job', () => {
+    const defaults = Template.fromStack(buildLightMonitor().stack);
+    expect(plannerEnvironment(defaults)).toMatchObject({ MAX_INSTANCE_COUNT: '1', BYTES_PER_INSTANCE: '10000000000', SHARDABLE: 'true' });
+    const scaled = Template.fromStack(buildLightMonitor({ jobResources: { maxInstanceCount: 8, bytesPerInstance: 5_000_000_000, maxRuntime: Duration.hours(2) } }).stack);
+    expect(plannerEnvironment(scaled)).toMatchObject({ MAX_INSTANCE_COUNT: '8', BYTES_PER_INSTANCE: '5000000000' });
+    // 2 jobs of at most 2 hours each, plus 30 minutes.
+    expect(driftDefinition(scaled).TimeoutSeconds).toBe(4 * 3600 + 1800);
+    expect(driftDefinition(defaults).TimeoutSeconds).toBe(3600 + 1800);
+  });
+
   test('job resources and the name prefix', () => {
     const { stack } = buildLightMonitor({ jobResources: { instanceType: 'ml.m5.4xlarge', volumeSizeGb: 100, maxRuntime: Duration.hours(3) }, namePrefix: 'drift-stocks' });
     const template = Template.fromStack(stack);
@@ -467,6 +477,8 @@ describe('options', () => {
     });
     const args = JSON.parse(plannerEnvironment(Template.fromStack(stack)).JOB_ARGUMENTS);
     expect(args[args.indexOf('--algorithm') + 1]).toBe('deepar');
+    // The job counts a DeepAR window in one process: the planner never shards it.
+    expect(plannerEnvironment(Template.fromStack(stack)).SHARDABLE).toBe('false');
     // Too long for 20 characters: the start and a hash of the whole name.
     expect(monitor.driftMonitor.namePrefix).toMatch(/^dm-pollution-[0-9a-f]{6}$/);
   });

@@ -439,7 +439,8 @@ describe('options', () => {
   test('the scale-out cap and threshold reach the planner; the timeout allows the counting and the summing job', () => {
     const defaults = Template.fromStack(buildLightMonitor().stack);
     expect(plannerEnvironment(defaults)).toMatchObject({ MAX_INSTANCE_COUNT: '1', BYTES_PER_INSTANCE: '10000000000', SHARDABLE: 'true' });
-    const scaled = Template.fromStack(buildLightMonitor({ jobResources: { maxInstanceCount: 8, bytesPerInstance: 5_000_000_000, maxRuntime: Duration.hours(2) } }).stack);
+    const jobResources = { maxInstanceCount: 8, bytesPerInstance: 5_000_000_000, maxRuntime: Duration.hours(2) };
+    const scaled = Template.fromStack(buildLightMonitor({ jobResources }).stack);
     expect(plannerEnvironment(scaled)).toMatchObject({ MAX_INSTANCE_COUNT: '8', BYTES_PER_INSTANCE: '5000000000' });
     // 2 jobs of at most 2 hours each, plus 30 minutes.
     expect(driftDefinition(scaled).TimeoutSeconds).toBe(4 * 3600 + 1800);

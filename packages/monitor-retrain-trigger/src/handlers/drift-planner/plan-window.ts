@@ -275,7 +275,21 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
       singleInstanceReason: scale.reason,
     };
   }
-  // Sharded: each instance counts its share of the capture files; one more job sums the counts and writes the report.
+  return {
+    ...counted,
+    status: 'ready',
+    message: `${message} Counted on ${scale.instanceCount} instances, then summed.`,
+    jobName,
+    instanceCount: scale.instanceCount,
+    ...shardedJobs(jobName, reportUri, inputs, args),
+  };
+}
+
+/**
+ * A window counted on several instances: each instance counts its share of the capture files
+ * (ShardedByS3Key) into `counts/`; one more job sums the counts and writes the report.
+ */
+function shardedJobs(jobName: string, reportUri: string, inputs: unknown[], args: string[]): Partial<WindowPlan> {
   const countsUri = `${reportUri}counts/`;
   const shardInputs = inputs.map((input) => {
     const i = input as { InputName: string; S3Input: Record<string, unknown> };
@@ -290,13 +304,8 @@ export async function planWindow(clients: PlannerClients, config: PlannerConfig,
   // The summing job reads counts, not capture.
   const sumArgs = [...without(without(args, '--production-variants'), '--capture-dir'), '--counts-input', JOB_PATHS.counts];
   return {
-    ...counted,
-    status: 'ready',
-    message: `${message} Counted on ${scale.instanceCount} instances, then summed.`,
-    jobName,
     processingInputs: shardInputs,
     containerArguments: shardArgs,
-    instanceCount: scale.instanceCount,
     countsUri,
     // The hash fills 32 of the 63 characters a job name may have; '-sum' fits after the longest prefix (20).
     sumJobName: `${jobName}-sum`,

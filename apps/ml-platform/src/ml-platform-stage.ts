@@ -234,7 +234,8 @@ export class MlPlatformStage extends Stage {
 
   /** Freshet's drift job on one endpoint; its alarms start that endpoint's retraining workflow (single-flight, cooldown, daily cap). */
   private monitor(
-    id: string, endpoint: ModelEndpoint, algorithm: Algorithm, retrain: RetrainPipeline, namePrefix: string, modelQuality: ModelQualityMonitoring, alarmOptions: AlarmOptions,
+    id: string, endpoint: ModelEndpoint, algorithm: Algorithm, retrain: RetrainPipeline, namePrefix: string,
+    modelQuality: ModelQualityMonitoring, alarmOptions: AlarmOptions,
   ): MonitorRetrainTrigger {
     return new MonitorRetrainTrigger(this.monitoringStack!, id, {
       endpoint: endpoint.deploymentTarget(),

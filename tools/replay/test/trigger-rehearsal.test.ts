@@ -32,9 +32,10 @@ test('Dev stocks, feature drift from day 10: the alarm fires after the onset, th
   expect(text).toMatch(/metric-level from day 10 .*: to alarm 2 h, to retrain start 2 h, to new model serving 4 h/);
 });
 
-test('the data path is refused with its reason, nothing half-runs', async () => {
+test('a data-path scenario on an AutoGluon loop, given a Python without autogluon.tabular, is refused with its reason; nothing half-runs', async () => {
+  // The CLI defaults to the repository's .venv-autogluon when it exists: name a Python without AutoGluon.
   const { code, text, timeline } = await replay(['--app', DEV_APP, '--stage', 'Dev', '--dataset', 'stocks', '--scenario', path.join(SCENARIOS, 'default.json'),
-    '--python', process.execPath]);
+    '--python', process.execPath, '--autogluon-python', process.execPath]);
   expect(code).toBe(2);
   expect(text).toMatch(/AutoGluon .*cannot import autogluon.tabular/);
   expect(timeline).toBeUndefined();
